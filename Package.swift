@@ -1,0 +1,70 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "lookout",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "lookout", targets: ["LookoutCollector"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+    ],
+    targets: [
+        // L0: the span model, ID rules, trace merging and the dependency linker. No dependencies.
+        .target(name: "LookoutModel"),
+        // L1: byte-level codecs (Zipkin JSON v1/v2, proto3). Work on [UInt8]; no dependencies.
+        .target(name: "LookoutCodecs", dependencies: ["LookoutModel"]),
+        // L1: storage protocols only.
+        .target(name: "LookoutStorage", dependencies: ["LookoutModel"]),
+        // L2: the SQLite implementation of the storage protocols.
+        .target(name: "LookoutStorageSQLite", dependencies: [
+            "LookoutStorage", "LookoutCodecs",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // L4: HTTP routes, configuration and the application builder.
+        .target(name: "LookoutServer", dependencies: [
+            "LookoutCodecs", "LookoutStorage",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "CompressNIO", package: "compress-nio"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        // L5: the `lookout` executable: the only place that picks a storage backend.
+        .executableTarget(name: "LookoutCollector", dependencies: [
+            "LookoutServer", "LookoutStorageSQLite",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Fixtures and the storage-agnostic conformance suites every backend runs.
+        .target(name: "LookoutTestSupport", dependencies: ["LookoutModel", "LookoutStorage", "LookoutCodecs"]),
+
+        .testTarget(name: "LookoutModelTests", dependencies: ["LookoutModel", "LookoutTestSupport"]),
+        .testTarget(name: "LookoutCodecsTests", dependencies: ["LookoutCodecs", "LookoutTestSupport"]),
+        .testTarget(name: "LookoutStorageSQLiteTests", dependencies: ["LookoutStorageSQLite", "LookoutTestSupport"]),
+        .testTarget(name: "LookoutServerTests", dependencies: [
+            "LookoutServer", "LookoutStorageSQLite", "LookoutTestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
+    ]
+)
+
+for target in package.targets where [.executable, .test, .regular].contains(target.type) {
+    var settings = target.swiftSettings ?? []
+    for feature in ["ExistentialAny", "MemberImportVisibility", "NonisolatedNonsendingByDefault"] {
+        settings.append(.enableUpcomingFeature(feature))
+    }
+    target.swiftSettings = settings
+}
