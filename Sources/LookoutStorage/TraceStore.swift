@@ -1,4 +1,4 @@
-public import LookoutModel
+import LookoutModel
 
 /// Where spans are kept and how they are found again. One implementation per storage engine;
 /// every implementation runs the same conformance suite (`LookoutTestSupport`).

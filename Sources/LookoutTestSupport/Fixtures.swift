@@ -3,7 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-public import LookoutModel
+import LookoutModel
 
 /// The fixtures of Zipkin's storage suites (`TestObjects`), in Lookout's model.
 public enum Fixtures {

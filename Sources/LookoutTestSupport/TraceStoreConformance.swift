@@ -1,5 +1,5 @@
-public import LookoutModel
-public import LookoutStorage
+import LookoutModel
+import LookoutStorage
 
 /// Makes a fresh, empty store with the given options (a new temp-file database, a new schema…).
 public typealias TraceStoreFactory = @Sendable (TraceStoreOptions) async throws -> any TraceStore

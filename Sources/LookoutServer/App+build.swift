@@ -1,0 +1,58 @@
+import Hummingbird
+import Logging
+import LookoutStorage
+import NIOCore
+import Prometheus
+import ServiceLifecycle
+
+/// Builds the collector's HTTP application around already-opened storage. The executable picks
+/// the backend; tests build the same application over a temp-file store.
+public func buildApplication(
+    configuration: ServerConfiguration,
+    traceStore: any TraceStore,
+    metrics: ServerMetrics = ServerMetrics(),
+    services: [any Service] = [],
+    logger: Logger,
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    let router = Router(context: AppRequestContext.self)
+    router.addMiddleware {
+        RequestMetricsMiddleware(metrics: metrics)
+    }
+    router.get("health") { _, _ in
+        json(Array(#"{"status":"UP","zipkin":{"status":"UP","details":{"TraceStore":{"status":"UP"}}}}"#.utf8))
+    }
+    router.get("metrics") { _, _ in
+        var bytes: [UInt8] = []
+        metrics.registry.emit(into: &bytes)
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    // Zipkin allows any origin on its API so browser tools work; credentials are never allowed.
+    let cors = CORSMiddleware<AppRequestContext>(allowOrigin: .all, allowMethods: [.get, .post, .head, .options])
+
+    let ingest = router.group()
+        .add(middleware: cors)
+        .add(middleware: BearerTokenMiddleware(tokens: Set(configuration.ingestTokens)))
+    SpanIngestController<AppRequestContext>(store: traceStore, maxBodyBytes: configuration.maxRequestBytes,
+                                            metrics: metrics, logger: logger)
+        .addRoutes(to: ingest)
+
+    let query = router.group("api/v2")
+        .add(middleware: cors)
+        .add(middleware: BearerTokenMiddleware(tokens: Set(configuration.queryTokens)))
+    let (seconds, _) = configuration.defaultLookback.components
+    ZipkinQueryController<AppRequestContext>(store: traceStore, autocompleteKeys: configuration.autocompleteKeys,
+                                             defaultLookbackMillis: seconds * 1000)
+        .addRoutes(to: query)
+
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.listenHost, port: configuration.listenPort),
+                             serverName: "Lookout"),
+        onServerRunning: onServerRunning,
+        logger: logger)
+    app.addServices(services)
+    return app
+}

@@ -1,0 +1,185 @@
+import Yams
+
+extension ServerConfiguration {
+    /// The configuration `lookout serve` runs with when given no file. `collectors/lookout.yaml`
+    /// is the same configuration with every key explained.
+    public static let embeddedYAML = """
+        server:
+          listen: 127.0.0.1:9411
+          max_request_bytes: 16777216
+          dashboards: dashboards
+        storage:
+          data_dir: ./data
+        traces:
+          retention: 7d
+          strict_trace_id: true
+          autocomplete_keys: []
+          default_lookback: 1d
+          max_queued_spans: 200000
+        auth:
+          ingest_tokens: []
+          query_tokens: []
+        log:
+          level: info
+        """
+
+    /// Reads a YAML configuration over the defaults. Unknown keys and bad values are errors
+    /// naming the key and its line.
+    public static func parse(yaml: String, source: String = "config") throws(ConfigurationError) -> ServerConfiguration {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            throw ConfigurationError("\(source): invalid YAML: \(error)")
+        } catch {
+            throw ConfigurationError("\(source): invalid YAML: \(error)")
+        }
+        var configuration = ServerConfiguration()
+        guard let root else { return configuration }
+        var reader = ConfigReader(source: source)
+        try reader.read(root, into: &configuration)
+        return configuration
+    }
+}
+
+/// Walks the YAML tree, so every error can point at a line.
+struct ConfigReader {
+    let source: String
+
+    func fail(_ node: Node, _ message: String) -> ConfigurationError {
+        ConfigurationError("\(source):\(node.mark?.line ?? 0): \(message)")
+    }
+
+    func mapping(_ node: Node, _ path: String) throws(ConfigurationError) -> [(key: String, keyNode: Node, value: Node)] {
+        guard case .mapping(let mapping) = node else {
+            throw fail(node, path.isEmpty ? "the configuration must be a mapping" : "'\(path)' must be a mapping")
+        }
+        var result: [(String, Node, Node)] = []
+        for (key, value) in mapping {
+            guard let name = key.string else { throw fail(key, "keys must be strings") }
+            result.append((name, key, value))
+        }
+        return result
+    }
+
+    mutating func read(_ root: Node, into c: inout ServerConfiguration) throws(ConfigurationError) {
+        for (section, keyNode, value) in try mapping(root, "") {
+            switch section {
+            case "server":
+                for (key, keyNode, value) in try mapping(value, section) {
+                    switch key {
+                    case "listen":
+                        let text = try string(value, "server.listen")
+                        do { try c.setListen(text) } catch { throw fail(value, "server.listen: \(error.message)") }
+                    case "max_request_bytes":
+                        c.maxRequestBytes = try int(value, "server.max_request_bytes", min: 1024)
+                    case "dashboards":
+                        c.dashboardsPath = try string(value, "server.dashboards")
+                    default: throw unknown(keyNode, "server.\(key)")
+                    }
+                }
+            case "storage":
+                for (key, keyNode, value) in try mapping(value, section) {
+                    switch key {
+                    case "data_dir": c.dataDirectory = try string(value, "storage.data_dir")
+                    default: throw unknown(keyNode, "storage.\(key)")
+                    }
+                }
+            case "traces":
+                for (key, keyNode, value) in try mapping(value, section) {
+                    switch key {
+                    case "retention": c.traceRetention = try duration(value, "traces.retention")
+                    case "strict_trace_id": c.strictTraceID = try bool(value, "traces.strict_trace_id")
+                    case "autocomplete_keys": c.autocompleteKeys = try strings(value, "traces.autocomplete_keys")
+                    case "default_lookback": c.defaultLookback = try duration(value, "traces.default_lookback")
+                    case "max_queued_spans": c.maxQueuedSpans = try int(value, "traces.max_queued_spans", min: 1)
+                    default: throw unknown(keyNode, "traces.\(key)")
+                    }
+                }
+            case "auth":
+                for (key, keyNode, value) in try mapping(value, section) {
+                    switch key {
+                    case "ingest_tokens": c.ingestTokens = try strings(value, "auth.ingest_tokens")
+                    case "query_tokens": c.queryTokens = try strings(value, "auth.query_tokens")
+                    default: throw unknown(keyNode, "auth.\(key)")
+                    }
+                }
+            case "log":
+                for (key, keyNode, value) in try mapping(value, section) {
+                    switch key {
+                    case "level":
+                        let level = try string(value, "log.level")
+                        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
+                            throw fail(value, "log.level: \"\(level)\" is not one of trace, debug, info, notice, warning, error, critical")
+                        }
+                        c.logLevel = level
+                    default: throw unknown(keyNode, "log.\(key)")
+                    }
+                }
+            default:
+                throw unknown(keyNode, section)
+            }
+        }
+    }
+
+    func unknown(_ node: Node, _ key: String) -> ConfigurationError {
+        fail(node, "unknown key '\(key)'")
+    }
+
+    func string(_ node: Node, _ key: String) throws(ConfigurationError) -> String {
+        guard case .scalar(let scalar) = node, !scalar.string.isEmpty else { throw fail(node, "\(key) must be a non-empty string") }
+        return scalar.string
+    }
+
+    func strings(_ node: Node, _ key: String) throws(ConfigurationError) -> [String] {
+        guard case .sequence(let sequence) = node else { throw fail(node, "\(key) must be a list of strings") }
+        var result: [String] = []
+        for item in sequence { result.append(try string(item, key)) }
+        return result
+    }
+
+    func int(_ node: Node, _ key: String, min: Int) throws(ConfigurationError) -> Int {
+        guard case .scalar(let scalar) = node, let value = Int(scalar.string) else { throw fail(node, "\(key) must be an integer") }
+        guard value >= min else { throw fail(node, "\(key) must be at least \(min)") }
+        return value
+    }
+
+    func bool(_ node: Node, _ key: String) throws(ConfigurationError) -> Bool {
+        guard case .scalar(let scalar) = node else { throw fail(node, "\(key) must be true or false") }
+        switch scalar.string {
+        case "true": return true
+        case "false": return false
+        default: throw fail(node, "\(key) must be true or false, not \"\(scalar.string)\"")
+        }
+    }
+
+    func duration(_ node: Node, _ key: String) throws(ConfigurationError) -> Duration {
+        let text = try string(node, key)
+        guard let duration = PrometheusDuration.parse(text), duration > .zero else {
+            throw fail(node, "\(key): \"\(text)\" is not a duration such as 30s, 15m, 12h, 7d")
+        }
+        return duration
+    }
+}
+
+/// Durations as Prometheus writes them: `1d12h`, `90s`, `500ms`.
+public enum PrometheusDuration {
+    public static func parse(_ text: String) -> Duration? {
+        let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000),
+                                        ("w", 604_800_000), ("y", 31_536_000_000)]
+        var rest = Substring(text)
+        var total: Int64 = 0
+        if rest.isEmpty { return nil }
+        while !rest.isEmpty {
+            let digits = rest.prefix { $0.isASCII && $0.isNumber }
+            guard !digits.isEmpty, let value = Int64(digits) else { return nil }
+            rest = rest.dropFirst(digits.count)
+            guard let unit = units.first(where: { rest.hasPrefix($0.0) && !(($0.0 == "m") && rest.hasPrefix("ms")) }) else { return nil }
+            rest = rest.dropFirst(unit.0.count)
+            let (product, overflow) = value.multipliedReportingOverflow(by: unit.1)
+            if overflow { return nil }
+            total += product
+        }
+        return .milliseconds(total)
+    }
+}

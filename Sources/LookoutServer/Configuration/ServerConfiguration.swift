@@ -1,0 +1,52 @@
+/// Everything `lookout serve` can be told. Defaults are the embedded configuration
+/// (`ServerConfiguration.embeddedYAML`); a config file overrides them and flags override the file.
+public struct ServerConfiguration: Sendable, Equatable {
+    /// `server.listen`: where the HTTP API listens. 127.0.0.1:9411 so unchanged Zipkin reporters work.
+    public var listenHost = "127.0.0.1"
+    public var listenPort = 9411
+    /// `server.max_request_bytes`: the largest request body accepted, after decompression.
+    public var maxRequestBytes = 16 << 20
+    /// `server.dashboards`: the folder of HTML views.
+    public var dashboardsPath = "dashboards"
+    /// `storage.data_dir`: where the database files live.
+    public var dataDirectory = "./data"
+    /// `traces.retention`: traces older than this are deleted.
+    public var traceRetention: Duration = .seconds(7 * 86_400)
+    /// `traces.strict_trace_id`: whether 128-bit trace IDs are matched exactly (Zipkin's default).
+    public var strictTraceID = true
+    /// `traces.autocomplete_keys`: tag keys offered by `/api/v2/autocompleteValues`.
+    public var autocompleteKeys: [String] = []
+    /// `traces.default_lookback`: the `lookback` of trace and dependency queries that give none.
+    public var defaultLookback: Duration = .seconds(86_400)
+    /// `traces.max_queued_spans`: spans waiting for the disk beyond this are refused with 503.
+    public var maxQueuedSpans = 200_000
+    /// `auth.ingest_tokens`: bearer tokens accepted on the span endpoints; empty means open.
+    public var ingestTokens: [String] = []
+    /// `auth.query_tokens`: bearer tokens accepted on the query API; empty means open.
+    public var queryTokens: [String] = []
+    /// `log.level`: trace, debug, info, notice, warning, error or critical.
+    public var logLevel = "info"
+
+    public init() {}
+
+    public var listenAddress: String { "\(listenHost):\(listenPort)" }
+
+    public mutating func setListen(_ value: String) throws(ConfigurationError) {
+        guard let colon = value.lastIndex(of: ":"), let port = Int(value[value.index(after: colon)...]),
+              (0...65535).contains(port) else {
+            throw ConfigurationError("listen address \"\(value)\" is not HOST:PORT")
+        }
+        var host = String(value[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if host.isEmpty { throw ConfigurationError("listen address \"\(value)\" has no host") }
+        listenHost = host
+        listenPort = port
+    }
+}
+
+/// A configuration that cannot be used; the message names the key and, from a file, the line.
+public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

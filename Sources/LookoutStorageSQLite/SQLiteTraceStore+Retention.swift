@@ -1,0 +1,55 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import GRDB
+import LookoutModel
+import Synchronization
+
+extension SQLiteTraceStore {
+    /// Traces are deleted in small transactions so ingest is never blocked for long.
+    static let retentionChunk = 500
+
+    @discardableResult
+    public func deleteTraces(before cutoff: Int64) async throws -> Int {
+        // A trace without any timestamp ages by when it was written.
+        let cutoffMillis = cutoff / 1000
+        var deleted = 0
+        while true {
+            try Task.checkCancellation()
+            let count = try await pool.write { db -> Int? in
+                let refs = try Row.fetchAll(db, sql: """
+                    SELECT trace_lo, trace_hi FROM traces WHERE ts < ?
+                    UNION ALL
+                    SELECT trace_lo, trace_hi FROM traces WHERE ts IS NULL AND written_at < ?
+                    LIMIT ?
+                    """, arguments: [cutoff, cutoffMillis, Self.retentionChunk]).map { TraceRef(lo: $0[0], hi: $0[1]) }
+                if refs.isEmpty { return nil }
+                var spanCount = 0
+                var termKeys: [Int64] = []
+                for ref in refs {
+                    let spans = try self.spans(db, ref, strict: true)
+                    spanCount += spans.count
+                    termKeys.removeAll(keepingCapacity: true)
+                    for span in spans { SearchTerm.keys(of: span, into: &termKeys) }
+                    for term in Set(termKeys) {
+                        try db.execute(sql: "DELETE FROM trace_terms WHERE term = ? AND trace_lo = ? AND trace_hi = ?",
+                                       arguments: [term, ref.lo, ref.hi])
+                    }
+                    try db.execute(sql: "DELETE FROM spans WHERE trace_lo = ? AND trace_hi = ?", arguments: [ref.lo, ref.hi])
+                    try db.execute(sql: "DELETE FROM traces WHERE trace_lo = ? AND trace_hi = ?", arguments: [ref.lo, ref.hi])
+                }
+                return spanCount
+            }
+            guard let count else { break }
+            deleted += count
+        }
+        // Names not seen since the cutoff go too; the cache forgets them so they are rewritten.
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM names WHERE last_seen < ?", arguments: [cutoffMillis])
+        }
+        nameCache.withLock { cache in cache = cache.filter { $0.value >= cutoffMillis } }
+        return deleted
+    }
+}

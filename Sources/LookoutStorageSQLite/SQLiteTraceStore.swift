@@ -1,0 +1,142 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import GRDB
+import Logging
+import LookoutModel
+import LookoutStorage
+import Synchronization
+
+/// The SQLite trace store: one database file in WAL mode, one writer with group commit, many
+/// concurrent readers.
+public final class SQLiteTraceStore: TraceStore, Sendable {
+    let pool: DatabasePool
+    let options: TraceStoreOptions
+    let logger: Logger
+    let committer: GroupCommitter
+    let nameCache = Mutex<[NameKey: Int64]>([:])
+
+    /// Opens (creating if needed) and migrates the database at `path`.
+    public init(path: String, options: TraceStoreOptions = TraceStoreOptions(),
+                maxQueuedSpans: Int = 200_000, logger: Logger) throws {
+        var configuration = Configuration()
+        configuration.label = "lookout.traces"
+        configuration.busyMode = .timeout(10)
+        configuration.maximumReaderCount = 4
+        configuration.prepareDatabase { db in
+            // Larger page cache: the term index is written at random places.
+            try db.execute(sql: "PRAGMA cache_size = -65536")
+        }
+        self.pool = try DatabasePool(path: path, configuration: configuration)
+        // Acknowledged means durable: fsync the WAL on every (group) commit.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        var migrator = DatabaseMigrator()
+        TraceSchema.register(in: &migrator)
+        try migrator.migrate(pool)
+        self.options = options
+        self.logger = logger
+        self.committer = GroupCommitter(maxQueuedSpans: maxQueuedSpans)
+    }
+
+    public func accept(_ spans: [Span]) async throws {
+        if spans.isEmpty { return }
+        try await committer.submit(spans) { batches in
+            try await self.write(batches)
+        }
+    }
+
+    /// Flushes outstanding writes and checkpoints the WAL; the store stays usable.
+    public func close() async throws {
+        await committer.waitUntilIdle()
+        try await pool.writeWithoutTransaction { db in
+            try db.checkpoint(.truncate)
+        }
+    }
+}
+
+/// Batches concurrent writers into one transaction (one fsync) and bounds what may queue.
+final class GroupCommitter: Sendable {
+    private struct State {
+        var queue: [(spans: [Span], continuation: CheckedContinuation<Void, any Error>)] = []
+        var queuedSpans = 0
+        var writing = false
+        var idleWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
+    let maxQueuedSpans: Int
+
+    init(maxQueuedSpans: Int) { self.maxQueuedSpans = maxQueuedSpans }
+
+    func submit(_ spans: [Span], write: @escaping @Sendable ([[Span]]) async throws -> Void) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            enum Decision { case rejected, queued, lead }
+            let decision: Decision = state.withLock { state in
+                if state.queuedSpans > 0 && state.queuedSpans + spans.count > maxQueuedSpans { return .rejected }
+                state.queue.append((spans, continuation))
+                state.queuedSpans += spans.count
+                if state.writing { return .queued }
+                state.writing = true
+                return .lead
+            }
+            switch decision {
+            case .rejected:
+                continuation.resume(throwing: StorageError(.overloaded, "span writes are queued beyond \(maxQueuedSpans) spans"))
+            case .queued:
+                break
+            case .lead:
+                Task { await self.drain(write) }
+            }
+        }
+    }
+
+    private func drain(_ write: @Sendable ([[Span]]) async throws -> Void) async {
+        while true {
+            let batch = state.withLock { state in
+                let batch = state.queue
+                state.queue = []
+                return batch
+            }
+            if batch.isEmpty {
+                let waiters: [CheckedContinuation<Void, Never>]? = state.withLock { state in
+                    if !state.queue.isEmpty { return nil }
+                    state.writing = false
+                    defer { state.idleWaiters = [] }
+                    return state.idleWaiters
+                }
+                guard let waiters else { continue }
+                waiters.forEach { $0.resume() }
+                return
+            }
+            let result: Result<Void, any Error>
+            do {
+                try await write(batch.map(\.spans))
+                result = .success(())
+            } catch {
+                result = .failure(error)
+            }
+            let count = batch.reduce(0) { $0 + $1.spans.count }
+            state.withLock { $0.queuedSpans -= count }
+            for item in batch { item.continuation.resume(with: result) }
+        }
+    }
+
+    func waitUntilIdle() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let idle = state.withLock { state in
+                if !state.writing { return true }
+                state.idleWaiters.append(continuation)
+                return false
+            }
+            if idle { continuation.resume() }
+        }
+    }
+}
+
+struct NameKey: Hashable {
+    var kind: Int
+    var service: String
+    var value: String
+}

@@ -1,0 +1,54 @@
+import GRDB
+
+/// The trace tables. Span fragments are stored whole (canonical JSON v2) with the columns
+/// queries filter on; `trace_terms` is an inverted index of hashed search terms per trace.
+enum TraceSchema {
+    static func register(in migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("traces-v1") { db in
+            // One row per stored fragment. The fingerprint of the canonical encoding makes a
+            // retried batch idempotent while distinct fragments sharing a span ID are all kept.
+            try db.execute(sql: """
+                CREATE TABLE spans (
+                    id INTEGER PRIMARY KEY,
+                    trace_lo INTEGER NOT NULL,
+                    trace_hi INTEGER NOT NULL,
+                    service TEXT,
+                    duration INTEGER,
+                    fingerprint INTEGER NOT NULL,
+                    payload BLOB NOT NULL
+                );
+                CREATE UNIQUE INDEX spans_by_trace ON spans(trace_lo, trace_hi, fingerprint);
+
+                -- ts is Zipkin's reference timestamp: the first root span's, else the earliest.
+                CREATE TABLE traces (
+                    trace_lo INTEGER NOT NULL,
+                    trace_hi INTEGER NOT NULL,
+                    root_ts INTEGER,
+                    min_ts INTEGER,
+                    ts INTEGER,
+                    written_at INTEGER NOT NULL,
+                    PRIMARY KEY (trace_lo, trace_hi)
+                ) WITHOUT ROWID;
+                CREATE INDEX traces_by_ts ON traces(ts);
+                CREATE INDEX traces_by_written_at ON traces(written_at) WHERE ts IS NULL;
+
+                CREATE TABLE trace_terms (
+                    term INTEGER NOT NULL,
+                    trace_lo INTEGER NOT NULL,
+                    trace_hi INTEGER NOT NULL,
+                    PRIMARY KEY (term, trace_lo, trace_hi)
+                ) WITHOUT ROWID;
+
+                -- kind: 0 service, 1 remote service of `service`, 2 span name of `service`,
+                -- 3 autocomplete value of tag key `service`.
+                CREATE TABLE names (
+                    kind INTEGER NOT NULL,
+                    service TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    last_seen INTEGER NOT NULL,
+                    PRIMARY KEY (kind, service, value)
+                ) WITHOUT ROWID;
+                """)
+        }
+    }
+}
