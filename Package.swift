@@ -48,6 +48,7 @@ let package = Package(
         // L5: the `lookout` executable: the only place that picks a storage backend.
         .executableTarget(name: "LookoutCollector", dependencies: [
             "LookoutServer", "LookoutStorageSQLite",
+            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -60,6 +61,7 @@ let package = Package(
         .testTarget(name: "LookoutServerTests", dependencies: [
             "LookoutServer", "LookoutStorageSQLite", "LookoutTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
     ]
 )

@@ -7,6 +7,7 @@ import GRDB
 import GRDBSQLite
 import LookoutCodecs
 import LookoutModel
+import LookoutStorage
 import Synchronization
 
 /// sqlite3's SQLITE_TRANSIENT is a macro Swift cannot import.

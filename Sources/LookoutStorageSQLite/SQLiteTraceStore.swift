@@ -51,7 +51,7 @@ public final class SQLiteTraceStore: TraceStore, Sendable {
     public func close() async throws {
         await committer.waitUntilIdle()
         try await pool.writeWithoutTransaction { db in
-            try db.checkpoint(.truncate)
+            _ = try db.checkpoint(.truncate)
         }
     }
 }

@@ -1,6 +1,6 @@
 import Testing
-internal import LookoutModel
-internal import LookoutStorage
+import LookoutModel
+import LookoutStorage
 
 // Every case makes its own empty store and its own random trace IDs, so expectations are exact:
 // a result holding more than the case wrote is a failure, not noise from another case.

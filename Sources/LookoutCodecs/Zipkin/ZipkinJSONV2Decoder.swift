@@ -202,3 +202,22 @@ extension ZipkinJSONV2Decoder {
         return span
     }
 }
+
+extension ZipkinJSONV2Decoder {
+    /// Decodes `[[span…],[span…]]`, the body of `/api/v2/traces`.
+    public static func decodeTraces(_ bytes: [UInt8]) throws(CodecError) -> [[Span]] {
+        do {
+            return try bytes.withUnsafeBufferPointer { buffer throws(CodecError) in
+                var reader = JSONReader(buffer)
+                var traces: [[Span]] = []
+                try reader.readArray { (reader: inout JSONReader) throws(CodecError) in
+                    var spans: [Span] = []
+                    try reader.readArray { (reader: inout JSONReader) throws(CodecError) in spans.append(try decodeSpan(&reader)) }
+                    traces.append(spans)
+                }
+                try reader.expectEnd()
+                return traces
+            }
+        }
+    }
+}

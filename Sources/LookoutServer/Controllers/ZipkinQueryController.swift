@@ -50,7 +50,7 @@ public struct ZipkinQueryController<Context: RequestContext>: Sendable {
             return json(ZipkinJSONV2Encoder.encodeTraces(try await store.traces(matching: query)))
         }
         group.get("trace/{traceId}") { _, context in
-            let raw = context.parameters.get("traceId") ?? ""
+            let raw = percentDecoded(context.parameters.get("traceId") ?? "")
             let id = try traceID(String(Substring(raw).trimmingCharacters(in: " \t")))
             let spans = try await store.trace(id: id)
             if spans.isEmpty { throw PlainTextError(.notFound, "\(id.hexString) not found") }
@@ -153,4 +153,21 @@ extension Parameters {
         }
         return value
     }
+}
+
+/// Path parameters arrive percent-encoded (`%20` for the trailing space Zipkin tolerates).
+func percentDecoded(_ text: String) -> String {
+    guard text.contains("%") else { return text }
+    var bytes: [UInt8] = []
+    var utf8 = Array(text.utf8)[...]
+    while let byte = utf8.popFirst() {
+        if byte == UInt8(ascii: "%"), utf8.count >= 2,
+           let value = UInt8(String(decoding: utf8.prefix(2), as: UTF8.self), radix: 16) {
+            bytes.append(value)
+            utf8 = utf8.dropFirst(2)
+        } else {
+            bytes.append(byte)
+        }
+    }
+    return String(decoding: bytes, as: UTF8.self)
 }

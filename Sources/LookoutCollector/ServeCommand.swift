@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import LookoutServer
+import LookoutStorage
+import LookoutStorageSQLite
+
+/// `lookout serve`: the collector. Flags override the config file, which overrides the embedded defaults.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the collector: Zipkin-compatible span ingest and query API.")
+
+    @Option(name: .long, help: "YAML configuration file (default: the embedded configuration).")
+    var config: String?
+
+    @Option(name: .long, help: "HOST:PORT to listen on (default 127.0.0.1:9411).")
+    var listen: String?
+
+    @Option(name: .customLong("data-dir"), help: "Directory for the database files (default ./data).")
+    var dataDir: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String?
+
+    func run() async throws {
+        let configuration: ServerConfiguration
+        do {
+            configuration = try resolveConfiguration()
+        } catch {
+            FileHandle.standardError.write(Data("lookout: \(error.message)\n".utf8))
+            throw ExitCode(2)
+        }
+        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "lookout")
+
+        let store: SQLiteTraceStore
+        do {
+            try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+            store = try SQLiteTraceStore(
+                path: configuration.dataDirectory + "/traces.sqlite",
+                options: TraceStoreOptions(strictTraceID: configuration.strictTraceID,
+                                           autocompleteKeys: configuration.autocompleteKeys),
+                maxQueuedSpans: configuration.maxQueuedSpans,
+                logger: Logger(label: "lookout.traces"))
+        } catch {
+            FileHandle.standardError.write(Data("lookout: cannot open the data directory \(configuration.dataDirectory): \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        let retention = TraceRetentionService(store: store, retention: configuration.traceRetention,
+                                              clock: ContinuousClock(), logger: Logger(label: "lookout.retention"))
+        let app = buildApplication(configuration: configuration, traceStore: store,
+                                   services: [store, retention], logger: logger)
+        logger.info("starting", metadata: ["lookout.listen": "\(configuration.listenAddress)",
+                                            "lookout.data_dir": "\(configuration.dataDirectory)"])
+        try await app.runService()
+    }
+
+    func resolveConfiguration() throws(ConfigurationError) -> ServerConfiguration {
+        var configuration: ServerConfiguration
+        if let config {
+            guard let data = FileManager.default.contents(atPath: config), let text = String(data: data, encoding: .utf8) else {
+                throw ConfigurationError("cannot read config file \(config)")
+            }
+            configuration = try ServerConfiguration.parse(yaml: text, source: config)
+        } else {
+            configuration = try ServerConfiguration.parse(yaml: ServerConfiguration.embeddedYAML, source: "embedded config")
+        }
+        if let listen {
+            do { try configuration.setListen(listen) } catch { throw ConfigurationError("--listen: \(error.message)") }
+        }
+        if let dataDir { configuration.dataDirectory = dataDir }
+        if let logLevel {
+            guard Logger.Level(rawValue: logLevel) != nil else {
+                throw ConfigurationError("--log-level: \"\(logLevel)\" is not one of trace, debug, info, notice, warning, error, critical")
+            }
+            configuration.logLevel = logLevel
+        }
+        return configuration
+    }
+}
