@@ -412,6 +412,56 @@ struct ZipkinProto3Tests {
         }
     }
 
+    @Test func endpointsRepeatedAcrossSpans() throws {
+        // More distinct endpoints than the decoder keeps at hand, interleaved, some empty.
+        let endpoints: [Endpoint?] = (0..<7).map { index in
+            index == 6 ? nil : Endpoint(serviceName: "svc\(index % 3)", ipv4: "10.0.0.\(index)", port: Int32(index))
+        }
+        let spans = (0..<40).map { index in
+            Span(traceID: TraceID(low: 1), id: UInt64(index + 1), localEndpoint: endpoints[index % 7],
+                 remoteEndpoint: endpoints[(index * 3) % 7])
+        }
+        #expect(try ZipkinProto3.decodeSpans(ZipkinProto3.encode(spans)) == spans)
+    }
+
+    @Test func everyTruncationIsAnErrorOrWholeSpans() throws {
+        let spans = Array(Self.sampleSpans.prefix(5))
+        let bytes = ZipkinProto3.encode(spans)
+        var boundaries: [Int: Int] = [0: 0]
+        for count in 1...spans.count { boundaries[ZipkinProto3.encode(Array(spans.prefix(count))).count] = count }
+        for length in 0..<bytes.count {
+            let prefix = Array(bytes[..<length])
+            if let count = boundaries[length] {
+                #expect(try ZipkinProto3.decodeSpans(prefix) == Array(spans.prefix(count)))
+            } else {
+                #expect(throws: CodecError.self) { try ZipkinProto3.decodeSpans(prefix) }
+            }
+        }
+    }
+
+    @Test func corruptedBytesNeverCrash() {
+        let original = ZipkinProto3.encode(Array(Self.sampleSpans.prefix(5)))
+        var random: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> Int {
+            random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(truncatingIfNeeded: random >> 33)
+        }
+        var errors = 0
+        for _ in 0..<3_000 {
+            var bytes = original
+            for _ in 0...(next() % 4) {
+                bytes[next() % bytes.count] = UInt8(truncatingIfNeeded: next())
+            }
+            do {
+                _ = try ZipkinProto3.decodeSpans(bytes)
+            } catch {
+                errors += 1
+                #expect(error.message.hasPrefix("span ") || error.message.hasPrefix("ListOfSpans"))
+            }
+        }
+        #expect(errors > 0)
+    }
+
     @Test func encodingAnEmptyListIsEmpty() {
         #expect(ZipkinProto3.encode([]) == [])
     }

@@ -39,6 +39,11 @@ struct ProtoReader {
         @inline(__always) get { end - position }
     }
 
+    /// The bytes from the current position to the end, without consuming them.
+    var unreadBytes: UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: base + position, count: end - position)
+    }
+
     /// Reads a field key and returns its number and wire type; groups and the undefined wire
     /// types 6 and 7 are errors, as is field number 0.
     @inline(__always)

@@ -26,6 +26,7 @@ public enum ZipkinProto3 {
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return [] }
         var reader = ProtoReader(base: base, position: 0, end: bytes.count)
         var spans: [Span] = []
+        var endpoints = EndpointCache()
         while !reader.isAtEnd {
             let index = spans.count
             let (field, wireType) = try ProtoReader.within("ListOfSpans") { () throws(CodecError) in
@@ -40,7 +41,7 @@ public enum ZipkinProto3 {
                     throw CodecError("wire type \(wireType.label), expected \(ProtoWireType.lengthDelimited.label)")
                 }
                 var message = try reader.readMessage()
-                spans.append(try decodeSpan(&message))
+                spans.append(try decodeSpan(&message, endpoints: &endpoints))
             } catch {
                 throw CodecError("span \(index): \(error.message)")
             }
@@ -70,7 +71,7 @@ public enum ZipkinProto3 {
 // MARK: - Decoding messages
 
 extension ZipkinProto3 {
-    static func decodeSpan(_ reader: inout ProtoReader) throws(CodecError) -> Span {
+    static func decodeSpan(_ reader: inout ProtoReader, endpoints: inout EndpointCache) throws(CodecError) -> Span {
         var traceID: TraceID?
         var parentID: UInt64?
         var id: UInt64?
@@ -78,8 +79,8 @@ extension ZipkinProto3 {
         var name: String?
         var timestamp: Int64?
         var duration: Int64?
-        var localEndpoint: EndpointFields?
-        var remoteEndpoint: EndpointFields?
+        var localEndpoint: Endpoint??
+        var remoteEndpoint: Endpoint??
         var annotations: [Annotation] = []
         var tags: [String: String] = [:]
         var tagCount = 0
@@ -124,18 +125,14 @@ extension ZipkinProto3 {
                 duration = Int64(bitPattern: try reader.varint("duration", wireType))
             case 8:
                 var message = try reader.message("localEndpoint", wireType)
-                var fields = localEndpoint ?? EndpointFields()
-                try ProtoReader.within("localEndpoint") { () throws(CodecError) in
-                    try decodeEndpoint(&message, into: &fields)
+                localEndpoint = try ProtoReader.within("localEndpoint") { () throws(CodecError) in
+                    try decodeEndpoint(&message, mergingInto: localEndpoint, cache: &endpoints)
                 }
-                localEndpoint = fields
             case 9:
                 var message = try reader.message("remoteEndpoint", wireType)
-                var fields = remoteEndpoint ?? EndpointFields()
-                try ProtoReader.within("remoteEndpoint") { () throws(CodecError) in
-                    try decodeEndpoint(&message, into: &fields)
+                remoteEndpoint = try ProtoReader.within("remoteEndpoint") { () throws(CodecError) in
+                    try decodeEndpoint(&message, mergingInto: remoteEndpoint, cache: &endpoints)
                 }
-                remoteEndpoint = fields
             case 10:
                 var message = try reader.message("annotations", wireType)
                 let annotation = try ProtoReader.within("annotations[\(annotations.count)]") { () throws(CodecError) in
@@ -143,6 +140,7 @@ extension ZipkinProto3 {
                 }
                 annotations.append(annotation)
             case 11:
+                if tagCount == 0 { tags.reserveCapacity(countTags(after: reader)) }
                 var message = try reader.message("tags", wireType)
                 let (key, value) = try ProtoReader.within("tags[\(tagCount)]") { () throws(CodecError) in
                     try decodeTag(&message)
@@ -162,23 +160,94 @@ extension ZipkinProto3 {
         return Span(
             traceID: traceID, parentID: parentID, id: id, kind: kind, name: name,
             timestamp: timestamp, duration: duration,
-            localEndpoint: localEndpoint?.endpoint, remoteEndpoint: remoteEndpoint?.endpoint,
+            localEndpoint: localEndpoint ?? nil, remoteEndpoint: remoteEndpoint ?? nil,
             annotations: annotations, tags: tags, debug: debug, shared: shared
         )
     }
 
-    /// The fields of an `Endpoint` message; a repeated endpoint field merges into the earlier one,
-    /// as protobuf merges repeated singular messages.
+    /// Decodes an `Endpoint` message; `nil` when it has no fields. `earlier` is the result of an
+    /// earlier occurrence of the same field in this span (`.some(nil)` for an empty one), which
+    /// this one merges into, as protobuf merges a repeated singular message.
+    static func decodeEndpoint(
+        _ reader: inout ProtoReader, mergingInto earlier: Endpoint??, cache: inout EndpointCache
+    ) throws(CodecError) -> Endpoint? {
+        if let earlier {
+            var fields = EndpointFields(earlier)
+            try decodeEndpoint(&reader, into: &fields)
+            return fields.endpoint
+        }
+        let bytes = reader.unreadBytes
+        if let endpoint = cache.endpoint(for: bytes) { return endpoint }
+        var fields = EndpointFields()
+        try decodeEndpoint(&reader, into: &fields)
+        let endpoint = fields.endpoint
+        cache.insert(endpoint, for: bytes)
+        return endpoint
+    }
+
+    /// The fields of an `Endpoint` message as decoded so far.
     struct EndpointFields {
         var serviceName: String?
         var ipv4: String?
         var ipv6: String?
         var port: Int32?
 
+        init() {}
+
+        init(_ endpoint: Endpoint?) {
+            serviceName = endpoint?.serviceName
+            ipv4 = endpoint?.ipv4
+            ipv6 = endpoint?.ipv6
+            port = endpoint?.port
+        }
+
         var endpoint: Endpoint? {
             let endpoint = Endpoint(serviceName: serviceName, ipv4: ipv4, ipv6: ipv6, port: port)
             return endpoint.isEmpty ? nil : endpoint
         }
+    }
+
+    /// The endpoints decoded last in this batch, by their message bytes. A batch from one
+    /// reporter repeats a few endpoints in every span; reusing them skips UTF-8 checks, address
+    /// formatting and lower-casing (and shares the strings).
+    struct EndpointCache {
+        private var entries: [(bytes: UnsafeBufferPointer<UInt8>, endpoint: Endpoint?)] = []
+        private var next = 0
+        private static let capacity = 4
+
+        /// `.some(nil)` for a cached message without fields; `nil` when not cached.
+        func endpoint(for bytes: UnsafeBufferPointer<UInt8>) -> Endpoint?? {
+            for entry in entries where ZipkinProto3.equal(entry.bytes, bytes) {
+                return .some(entry.endpoint)
+            }
+            return nil
+        }
+
+        mutating func insert(_ endpoint: Endpoint?, for bytes: UnsafeBufferPointer<UInt8>) {
+            if entries.count < EndpointCache.capacity {
+                entries.append((bytes, endpoint))
+            } else {
+                entries[next] = (bytes, endpoint)
+                next = (next + 1) % EndpointCache.capacity
+            }
+        }
+    }
+
+    static func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        guard let pa = a.baseAddress, let pb = b.baseAddress, pa != pb else { return true }
+        let rawA = UnsafeRawPointer(pa), rawB = UnsafeRawPointer(pb)
+        var index = 0
+        while index + 8 <= a.count {
+            if rawA.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                != rawB.loadUnaligned(fromByteOffset: index, as: UInt64.self) { return false }
+            index += 8
+        }
+        while index < a.count {
+            if pa[index] != pb[index] { return false }
+            index += 1
+        }
+        return true
     }
 
     static func decodeEndpoint(_ reader: inout ProtoReader, into fields: inout EndpointFields) throws(CodecError) {
@@ -227,6 +296,21 @@ extension ZipkinProto3 {
         if timestamp < 0 { throw CodecError("timestamp \(timestamp) is negative") }
         guard let value else { throw CodecError("value is required") }
         return Annotation(timestamp: timestamp, value: value)
+    }
+
+    /// How many map entries follow in a row, counting the one `reader` is at (whose key has been
+    /// read), so the dictionary is sized once instead of growing and rehashing. Malformed input
+    /// just ends the count; decoding then reports it.
+    static func countTags(after reader: ProtoReader) -> Int {
+        var reader = reader
+        var count = 0
+        while true {
+            guard (try? reader.readBytes()) != nil else { break }
+            count += 1
+            guard !reader.isAtEnd, let (field, wireType) = try? reader.readKey(),
+                  field == 11, wireType == .lengthDelimited else { break }
+        }
+        return count
     }
 
     /// A `map<string, string>` entry: key 1, value 2, each defaulting to "" when absent.
