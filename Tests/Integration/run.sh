@@ -15,4 +15,8 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
   echo "$want" > "$stamp"
 fi
 cd "$repo"
+# Test paths given? Run those; otherwise the whole Tests/Integration directory.
+for arg in "$@"; do
+  case "$arg" in -*) ;; *) exec "$venv/bin/python" -m pytest "$@" ;; esac
+done
 exec "$venv/bin/python" -m pytest "$here" "$@"

@@ -19,6 +19,7 @@ import json
 import struct
 import time
 from typing import Any, Callable
+from urllib.parse import quote, urlencode
 
 import requests
 
@@ -394,7 +395,13 @@ class ZipkinAPI:
         self.session = requests.Session()
 
     def get(self, path: str, **params) -> requests.Response:
-        return self.session.get(f"{self.base_url}{path}", params=params or None, timeout=10)
+        """Query parameters are percent-encoded (a space is %20, as encodeURIComponent does
+        in Zipkin's UI); use get_raw_query() to send a query string verbatim."""
+        query = "?" + urlencode(params, quote_via=quote) if params else ""
+        return self.session.get(f"{self.base_url}{path}{query}", timeout=10)
+
+    def get_raw_query(self, path: str, query: str) -> requests.Response:
+        return self.session.get(f"{self.base_url}{path}?{query}", timeout=10)
 
     def get_json(self, path: str, **params) -> Any:
         r = self.get(path, **params)
