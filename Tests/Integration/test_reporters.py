@@ -209,11 +209,6 @@ def verify_readback(api: ZipkinAPI, sent: Sent, family: str) -> None:
     with soft(): expect_traces(api, sent, {ok, fail}, serviceName="payments", spanName=S.PAY_LOCAL.lower())
     with soft(): expect_traces(api, sent, set(), serviceName="frontend", spanName=S.PAY_LOCAL.lower())
     with soft(): expect_traces(api, sent, set(), spanName="no such span")
-    with soft():  # form encoding ("+" for a space), as Python requests and Java URLEncoder send
-        r = api.get_raw_query("/api/v2/traces", "serviceName=payments&spanName=authorize+card")
-        assert r.status_code == 200 and set(trace_ids_of(r.json())) == {ok, fail}, (
-            f"GET /api/v2/traces?serviceName=payments&spanName=authorize+card -> {r.status_code}: "
-            f"{len(r.json()) if r.status_code == 200 else r.text[:300]!r} traces, expected ok and fail")
 
     # annotationQuery: tags key=value, bare tag keys and annotation values, ANDed, scoped
     with soft(): expect_traces(api, sent, {fail}, annotationQuery="http.status_code=500")
@@ -388,3 +383,21 @@ def test_query_json_is_zipkin_wire_form(lookout_url):
     assert got == want, f"--- expected ---\n{dumps(want)}\n--- returned ---\n{dumps(got)}"
     deps = api.get_json("/api/v2/dependencies", endTs=now // 1000 + 1000, lookback=60_000)
     assert deps == [{"parent": "frontend", "child": "backend", "callCount": 1}]
+
+
+def test_query_parameters_accept_form_encoding(lookout_url):
+    """'+' in a query string is a space (application/x-www-form-urlencoded), as sent by
+    Python requests' params=, Java's URLEncoder and HTML forms; Zipkin's server (Armeria)
+    decodes it so. The read-back tests above send %20, so this is checked only here."""
+    api = ZipkinAPI(lookout_url)
+    now = int(time.time() * 1_000_000)
+    span = {"traceId": "c0ffee0000000001", "id": "c0ffee0000000001", "kind": "SERVER",
+            "name": "Authorize Card", "timestamp": now, "duration": 500,
+            "localEndpoint": {"serviceName": "payments"}, "tags": {"note": "two words"}}
+    assert api.post_spans(json.dumps([span])).status_code == 202
+    wait_until(lambda: api.get("/api/v2/trace/c0ffee0000000001").status_code == 200, message="span")
+    for query in ("spanName=authorize+card", "serviceName=payments&spanName=authorize+card",
+                  "annotationQuery=note%3Dtwo+words", "annotationQuery=note=two+words+and+note"):
+        r = api.get_raw_query("/api/v2/traces", query)
+        got = trace_ids_of(r.json()) if r.status_code == 200 else r.text[:300]
+        assert got == ["c0ffee0000000001"], f"GET /api/v2/traces?{query} -> {r.status_code}: {got!r}"
