@@ -24,7 +24,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String?
 
-    func run() async throws {
+    // Off the main actor: everything the server awaits would otherwise queue on the main thread.
+    @concurrent func run() async throws {
         let configuration: ServerConfiguration
         do {
             configuration = try resolveConfiguration()

@@ -7,7 +7,7 @@ public struct Endpoint: Hashable, Sendable {
     public var port: Int32?
 
     public init(serviceName: String? = nil, ipv4: String? = nil, ipv6: String? = nil, port: Int32? = nil) {
-        self.serviceName = serviceName.flatMap { $0.isEmpty ? nil : $0.lowercased() }
+        self.serviceName = serviceName.flatMap { $0.isEmpty ? nil : $0.lowercasedForZipkin }
         self.ipv4 = ipv4.flatMap { $0.isEmpty ? nil : $0 }
         self.ipv6 = ipv6.flatMap { $0.isEmpty ? nil : $0 }
         self.port = port.flatMap { $0 == 0 ? nil : $0 }

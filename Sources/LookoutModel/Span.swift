@@ -46,7 +46,7 @@ public struct Span: Hashable, Sendable {
         self.id = id
         self.parentID = (parentID == 0 || parentID == id) ? nil : parentID
         self.kind = kind
-        self.name = name.flatMap { $0.isEmpty ? nil : $0.lowercased() }
+        self.name = name.flatMap { $0.isEmpty ? nil : $0.lowercasedForZipkin }
         self.timestamp = timestamp.flatMap { $0 > 0 ? $0 : nil }
         self.duration = duration.flatMap { $0 > 0 ? $0 : nil }
         self.localEndpoint = localEndpoint.flatMap { $0.isEmpty ? nil : $0 }
@@ -74,5 +74,18 @@ public struct Span: Hashable, Sendable {
             result.append(annotation)
         }
         return result
+    }
+}
+
+extension String {
+    /// Lower-cased as Zipkin lower-cases names, without allocating when it already is (the
+    /// common case on the ingest path).
+    var lowercasedForZipkin: String {
+        var needsWork = false
+        for byte in utf8 where byte >= 0x80 || (byte >= 0x41 && byte <= 0x5A) {
+            needsWork = true
+            break
+        }
+        return needsWork ? lowercased() : self
     }
 }

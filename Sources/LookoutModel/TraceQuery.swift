@@ -55,7 +55,8 @@ public struct TraceQuery: Hashable, Sendable {
     /// The window bounds in epoch microseconds, both inclusive.
     public var windowMicros: ClosedRange<Int64> {
         let end = endTs.multipliedReportingOverflow(by: 1000)
-        let start = max(0, endTs - lookback).multipliedReportingOverflow(by: 1000)
+        let (difference, underflow) = endTs.subtractingReportingOverflow(lookback)
+        let start = (underflow ? 0 : max(0, difference)).multipliedReportingOverflow(by: 1000)
         let upper = end.overflow ? Int64.max : end.partialValue
         let lower = start.overflow ? Int64.max : start.partialValue
         return min(lower, upper)...upper

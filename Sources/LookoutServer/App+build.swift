@@ -18,6 +18,7 @@ public func buildApplication(
     let router = Router(context: AppRequestContext.self)
     router.addMiddleware {
         RequestMetricsMiddleware(metrics: metrics)
+        MethodGuardMiddleware()
     }
     router.get("health") { _, _ in
         json(Array(#"{"status":"UP","zipkin":{"status":"UP","details":{"TraceStore":{"status":"UP"}}}}"#.utf8))

@@ -171,9 +171,8 @@ extension SQLiteTraceStore {
     public func dependencies(endTs: Int64, lookback: Int64) async throws -> [DependencyLink] {
         if endTs <= 0 { throw QueryError("endTs <= 0") }
         if lookback <= 0 { throw QueryError("lookback <= 0") }
-        let upper = endTs.multipliedReportingOverflow(by: 1000)
-        let end = upper.overflow ? Int64.max : upper.partialValue
-        let start = max(0, endTs - lookback) * 1000
+        let window = try TraceQuery(endTs: endTs, lookback: lookback).windowMicros
+        let (start, end) = (window.lowerBound, window.upperBound)
         return try await pool.read { db in
             var linker = DependencyLinker()
             // Links ignore the high trace-ID bits, so a trace reported partly as 64-bit is linked once.

@@ -81,6 +81,9 @@ struct SpanIngestTests {
                  "request body of 70000 bytes exceeds the limit of 65536 bytes"),
                 (try gzip(Array("[".utf8) + [UInt8](repeating: 0x20, count: 10_000_000) + Array("]".utf8)), "application/json",
                  [("Content-Encoding", "gzip")], 413, "gzip body inflates past the limit of 65536 bytes"),
+                // One byte over the limit once inflated.
+                (try gzip(Array("[".utf8) + [UInt8](repeating: 0x20, count: 65_535) + Array("]".utf8)), "application/json",
+                 [("Content-Encoding", "gzip")], 413, "gzip body inflates past the limit of 65536 bytes"),
             ]
             for item in cases {
                 let reply = try await server.post("/api/v2/spans", item.body, contentType: item.contentType, headers: item.headers)

@@ -60,6 +60,9 @@ struct ZipkinQueryTests {
                 ("/api/v2/dependencies?endTs=1&lookback=0", 400, "lookback <= 0"),
                 ("/api/v2/dependencies", 400, "endTs is required"),
                 ("/api/v2/spans", 400, "serviceName is required"),
+                ("/api/v2/traces?lookback=", 400, #"lookback must be an integer, not """#),
+                ("/api/v2/dependencies?endTs=9223372036854775806&lookback=1647512036510", 200, "[]"),
+                ("/api/v2/traces?endTs=9223372036854775807&lookback=9223372036854775807", 200, "[]"),
             ]
             for (path, status, message) in cases {
                 let reply = try await server.get(path)
@@ -67,6 +70,26 @@ struct ZipkinQueryTests {
                 #expect(reply.text == message, "\(path)")
             }
             #expect(try await server.get("/api/v2/spans?serviceName=").text == "[]")
+        }
+    }
+
+    @Test func decodesPlusAsSpaceInQueries() async throws {
+        try await LiveServer.with { server async throws in
+            let span = Span(traceID: Fixtures.randomTraceID(), id: 1, name: "authorize card", timestamp: Fixtures.today * 1000,
+                            localEndpoint: Endpoint(serviceName: "payments"), tags: ["note": "a+b"])
+            #expect(try await server.post("/api/v2/spans", ZipkinJSONV2Encoder.encode([span])).status == 202)
+            let end = Fixtures.today + 1000
+            let byName = try await server.get("/api/v2/traces?spanName=authorize+card&endTs=\(end)")
+            #expect(try ZipkinJSONV2Decoder.decodeTraces(byName.body) == [[span]])
+            let byTag = try await server.get("/api/v2/traces?annotationQuery=note%3Da%2Bb&endTs=\(end)")
+            #expect(try ZipkinJSONV2Decoder.decodeTraces(byTag.body) == [[span]])
+        }
+    }
+
+    @Test func refusesTheTraceMethod() async throws {
+        try await LiveServer.with { server async throws in
+            #expect(try await server.request(.TRACE, "/api/v2/services").status == 405)
+            #expect(try await server.request(.TRACE, "/health").status == 405)
         }
     }
 

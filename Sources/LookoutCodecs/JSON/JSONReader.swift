@@ -119,6 +119,17 @@ public struct JSONReader: ~Copyable {
         guard position < end, base[position] == UInt8(ascii: "\"") else { throw unexpected("a string") }
         let start = position + 1
         var i = start
+        // Skip 8 bytes at a time while none is a quote, a backslash or a control character.
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while i + 8 <= end {
+            let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+            let quote = word ^ (ones &* 0x22)
+            let backslash = word ^ (ones &* 0x5C)
+            let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word)
+            if special & highs != 0 { break }
+            i += 8
+        }
         while i < end {
             let byte = base[i]
             if byte == UInt8(ascii: "\"") {
@@ -218,10 +229,23 @@ extension JSONReader {
     /// A string value, validated as UTF-8.
     public mutating func readString() throws(CodecError) -> String {
         let raw = try readRawString()
-        guard let string = String(validating: raw, as: UTF8.self) else {
+        guard let string = JSONReader.string(validatingUTF8: raw) else {
             throw CodecError("invalid UTF-8 in string ending at byte \(position)")
         }
         return string
+    }
+
+    /// ASCII (nearly every span field) needs no validation; `String(validating:)` is slow here.
+    static func string(validatingUTF8 raw: UnsafeBufferPointer<UInt8>) -> String? {
+        var ascii = true
+        for byte in raw where byte >= 0x80 {
+            ascii = false
+            break
+        }
+        if ascii { return String(decoding: raw, as: UTF8.self) }
+        let string = String(decoding: raw, as: UTF8.self)
+        // Decoding replaces invalid sequences; valid input round-trips to the same bytes.
+        return string.utf8.elementsEqual(raw) ? string : nil
     }
 
     /// An integer; a number with a fraction or exponent is rounded, as lenient reporters send them.

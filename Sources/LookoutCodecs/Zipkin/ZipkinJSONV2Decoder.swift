@@ -65,7 +65,7 @@ public enum ZipkinJSONV2Decoder {
             case 4 where equals(key, "tags"):
                 try field("tags") { () throws(CodecError) in
                     try reader.readObject { (reader: inout JSONReader, rawKey) throws(CodecError) in
-                        guard let tagKey = String(validating: rawKey, as: UTF8.self) else { throw CodecError("invalid UTF-8 in a key") }
+                        guard let tagKey = JSONReader.string(validatingUTF8: rawKey) else { throw CodecError("invalid UTF-8 in a key") }
                         if try reader.consumeNull() { throw CodecError("No value at tag \(tagKey)") }
                         tags[tagKey] = try readScalarAsString(&reader)
                     }

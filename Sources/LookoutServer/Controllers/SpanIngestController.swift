@@ -77,7 +77,10 @@ public struct SpanIngestController<Context: RequestContext>: Sendable {
     private func gunzip(_ body: inout ByteBuffer) throws -> ByteBuffer {
         if body.readableBytes == 0 { return body }
         do {
-            return try body.decompress(with: .gzip(), maxSize: maxBodyBytes)
+            let inflated = try body.decompress(with: .gzip(), maxSize: maxBodyBytes)
+            // The decompressor checks its limit per buffer growth step, so check exactly here.
+            guard inflated.readableBytes <= maxBodyBytes else { throw CompressNIOError.bufferOverflow }
+            return inflated
         } catch let error as CompressNIOError where error == .bufferOverflow {
             metrics.requestsRejected.increment()
             throw PlainTextError(.contentTooLarge, "gzip body inflates past the limit of \(maxBodyBytes) bytes")

@@ -30,23 +30,23 @@ public struct ZipkinQueryController<Context: RequestContext>: Sendable {
             return nameList(names, cacheable: names.count > 3)
         }
         group.get("spans") { request, _ in
-            let service = try request.uri.queryParameters.requireString("serviceName")
+            let service = try QueryParameters(query: request.uri.query).requireString("serviceName")
             return nameList(try await store.spanNames(service: service), cacheable: lastServiceCount.isMany)
         }
         group.get("remoteServices") { request, _ in
-            let service = try request.uri.queryParameters.requireString("serviceName")
+            let service = try QueryParameters(query: request.uri.query).requireString("serviceName")
             return nameList(try await store.remoteServiceNames(service: service), cacheable: lastServiceCount.isMany)
         }
         group.get("autocompleteKeys") { _, _ in
             nameList(autocompleteKeys.sorted(), cacheable: true)
         }
         group.get("autocompleteValues") { request, _ in
-            let key = try request.uri.queryParameters.requireString("key")
+            let key = try QueryParameters(query: request.uri.query).requireString("key")
             let values = try await store.autocompleteValues(key: key)
             return nameList(values, cacheable: values.count > 3)
         }
         group.get("traces") { request, _ in
-            let query = try traceQuery(request.uri.queryParameters)
+            let query = try traceQuery(QueryParameters(query: request.uri.query))
             return json(ZipkinJSONV2Encoder.encodeTraces(try await store.traces(matching: query)))
         }
         group.get("trace/{traceId}") { _, context in
@@ -57,11 +57,11 @@ public struct ZipkinQueryController<Context: RequestContext>: Sendable {
             return json(ZipkinJSONV2Encoder.encode(spans))
         }
         group.get("traceMany") { request, _ in
-            let ids = try traceIDs(request.uri.queryParameters.get("traceIds") ?? "")
+            let ids = try traceIDs(QueryParameters(query: request.uri.query).get("traceIds") ?? "")
             return json(ZipkinJSONV2Encoder.encodeTraces(try await store.traces(ids: ids)))
         }
         group.get("dependencies") { request, _ in
-            let parameters = request.uri.queryParameters
+            let parameters = QueryParameters(query: request.uri.query)
             guard let endTs = try parameters.int64("endTs") else { throw PlainTextError(.badRequest, "endTs is required") }
             let lookback = try parameters.int64("lookback") ?? defaultLookback
             do {
@@ -72,7 +72,7 @@ public struct ZipkinQueryController<Context: RequestContext>: Sendable {
         }
     }
 
-    func traceQuery(_ parameters: Parameters) throws -> TraceQuery {
+    func traceQuery(_ parameters: QueryParameters) throws -> TraceQuery {
         let annotationQuery: AnnotationQuery
         do {
             annotationQuery = try AnnotationQuery(parsing: parameters.get("annotationQuery") ?? "")
@@ -138,21 +138,6 @@ func json(_ bytes: [UInt8]) -> Response {
 final class NameCount: Sendable {
     let value = Atomic<Int>(0)
     var isMany: Bool { value.load(ordering: .relaxed) > 3 }
-}
-
-extension Parameters {
-    func requireString(_ name: String) throws -> String {
-        guard let value = self.get(name) else { throw PlainTextError(.badRequest, "\(name) is required") }
-        return value
-    }
-
-    func int64(_ name: String) throws -> Int64? {
-        guard let text = self.get(name), !text.isEmpty else { return nil }
-        guard let value = Int64(text) else {
-            throw PlainTextError(.badRequest, "\(name) must be an integer, not \"\(text)\"")
-        }
-        return value
-    }
 }
 
 /// Path parameters arrive percent-encoded (`%20` for the trailing space Zipkin tolerates).
