@@ -21,10 +21,12 @@ extension SQLiteTraceStore {
     static let termDriverThreshold = 5_000
 
     public func traces(matching query: TraceQuery) async throws -> [[Span]] {
-        let keys = SearchTerm.keys(for: query)
         let window = query.windowMicros
         let strict = options.strictTraceID
         return try await pool.read { db in
+            let scopes: [String?] = query.serviceName == nil
+                ? try String.fetchAll(db, sql: "SELECT service FROM names WHERE kind = 0") + [nil] : []
+            let conditions = SearchTerm.conditions(for: query, scopes: scopes)
             var found: [[Span]] = []
             var seen = Set<Int64>()
             var offset = 0
@@ -32,7 +34,7 @@ extension SQLiteTraceStore {
             // grouping), so fetch in pages until `limit` traces are verified or none are left.
             let page = max(query.limit * 2, 20)
             while found.count < query.limit {
-                let candidates = try self.candidates(db, keys: keys, query: query, window: window, offset: offset, count: page)
+                let candidates = try self.candidates(db, conditions: conditions, query: query, window: window, offset: offset, count: page)
                 offset += candidates.count
                 for ref in candidates {
                     if !strict && !seen.insert(ref.lo).inserted { continue }
@@ -46,24 +48,24 @@ extension SQLiteTraceStore {
         }
     }
 
-    private func candidates(_ db: Database, keys: [Int64], query: TraceQuery, window: ClosedRange<Int64>,
+    private func candidates(_ db: Database, conditions: [[Int64]], query: TraceQuery, window: ClosedRange<Int64>,
                             offset: Int, count: Int) throws -> [TraceRef] {
         var arguments: StatementArguments = [window.lowerBound, window.upperBound]
         var filters: [String] = []
-        var driver: Int64?
-        if !keys.isEmpty {
-            var best: (key: Int64, count: Int)?
-            for key in Set(keys) {
-                let n = try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 FROM trace_terms WHERE term = ? LIMIT ?)",
-                                         arguments: [key, Self.termDriverThreshold]) ?? 0
+        func list(_ keys: [Int64]) -> String { keys.map(String.init).joined(separator: ",") }
+        var driver: Int?
+        if !conditions.isEmpty {
+            var best: (index: Int, count: Int)?
+            for (index, keys) in conditions.enumerated() {
+                let n = try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 FROM trace_terms WHERE term IN (\(list(keys))) LIMIT ?)",
+                                         arguments: [Self.termDriverThreshold]) ?? 0
                 if n == 0 { return [] }
-                if best == nil || n < best!.count { best = (key, n) }
+                if best == nil || n < best!.count { best = (index, n) }
             }
-            if let best, best.count < Self.termDriverThreshold { driver = best.key }
+            if let best, best.count < Self.termDriverThreshold { driver = best.index }
         }
-        for key in Set(keys) where key != driver {
-            filters.append("EXISTS (SELECT 1 FROM trace_terms x WHERE x.term = ? AND x.trace_lo = t.trace_lo AND x.trace_hi = t.trace_hi)")
-            arguments += [key]
+        for (index, keys) in conditions.enumerated() where index != driver {
+            filters.append("EXISTS (SELECT 1 FROM trace_terms x WHERE x.term IN (\(list(keys))) AND x.trace_lo = t.trace_lo AND x.trace_hi = t.trace_hi)")
         }
         if let minDuration = query.minDuration {
             var clause = "EXISTS (SELECT 1 FROM spans s WHERE s.trace_lo = t.trace_lo AND s.trace_hi = t.trace_hi AND s.duration BETWEEN ? AND ?"
@@ -78,9 +80,9 @@ extension SQLiteTraceStore {
         let sql: String
         if let driver {
             sql = """
-                SELECT t.trace_lo, t.trace_hi FROM trace_terms d
+                SELECT DISTINCT t.trace_lo, t.trace_hi, t.ts FROM trace_terms d
                 JOIN traces t ON t.trace_lo = d.trace_lo AND t.trace_hi = d.trace_hi
-                WHERE d.term = \(driver) AND \(whereClause)
+                WHERE d.term IN (\(list(conditions[driver]))) AND \(whereClause)
                 ORDER BY t.ts DESC LIMIT \(count) OFFSET \(offset)
                 """
         } else {
@@ -111,9 +113,9 @@ extension SQLiteTraceStore {
         try row.withUnsafeData(atIndex: 0) { data in
             guard let data else { throw StorageError(.corrupt, "a stored span has no payload") }
             do {
-                return try data.withUnsafeBytes { raw in
-                    try ZipkinJSONV2Decoder.decodeSpan(raw.bindMemory(to: UInt8.self))
-                }
+                let spans = try data.withUnsafeBytes { raw in try ZipkinProto3.decodeSpans(raw) }
+                guard spans.count == 1 else { throw StorageError(.corrupt, "a stored span payload holds \(spans.count) spans") }
+                return spans[0]
             } catch {
                 throw StorageError(.corrupt, "a stored span cannot be decoded", underlying: error)
             }

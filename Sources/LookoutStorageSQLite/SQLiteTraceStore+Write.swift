@@ -5,7 +5,6 @@ import Foundation
 #endif
 import GRDB
 import GRDBSQLite
-import LookoutCodecs
 import LookoutModel
 import LookoutStorage
 import Synchronization
@@ -23,10 +22,11 @@ extension SQLiteTraceStore {
         var hi: Int64
     }
 
-    private struct TermRow: Hashable {
+    private struct TermRow: Hashable, Comparable {
         var term: Int64
         var lo: Int64
         var hi: Int64
+        static func < (a: TermRow, b: TermRow) -> Bool { (a.term, a.lo, a.hi) < (b.term, b.lo, b.hi) }
     }
 
     private struct TraceTimes {
@@ -36,9 +36,9 @@ extension SQLiteTraceStore {
 
     /// Writes several accepted batches in one transaction, with prepared statements bound
     /// through the C API (GRDB's boxed arguments cost about 40% here).
-    func write(_ batches: [[Span]]) async throws {
+    func write(_ batches: [PreparedBatch]) async throws {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        let names = newNames(in: batches, now: now)
+        let names = namesToWrite(batches, now: now)
         try await pool.write { db in
             let insertSpan = try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO spans(trace_lo, trace_hi, service, duration, fingerprint, payload)
@@ -61,21 +61,13 @@ extension SQLiteTraceStore {
             var times: [TraceKey: TraceTimes] = [:]
             var traceOrder: [TraceKey] = []
             var terms = Set<TermRow>()
-            var termKeys: [Int64] = []
-            var payload: [UInt8] = []
-            payload.reserveCapacity(1024)
 
-            for spans in batches {
-                for span in spans {
-                    let key = TraceKey(lo: Int64(bitPattern: span.traceID.low), hi: Int64(bitPattern: span.traceID.high))
-                    payload.removeAll(keepingCapacity: true)
-                    ZipkinJSONV2Encoder.encode(span, into: &payload)
-                    let fingerprint = Fingerprint.of(payload)
-
+            for batch in batches {
+                for span in batch.spans {
                     sqlite3_reset(insertSpan)
-                    sqlite3_bind_int64(insertSpan, 1, key.lo)
-                    sqlite3_bind_int64(insertSpan, 2, key.hi)
-                    if let service = span.localServiceName {
+                    sqlite3_bind_int64(insertSpan, 1, span.lo)
+                    sqlite3_bind_int64(insertSpan, 2, span.hi)
+                    if let service = span.service {
                         sqlite3_bind_text(insertSpan, 3, service, -1, SQLITE_TRANSIENT)
                     } else {
                         sqlite3_bind_null(insertSpan, 3)
@@ -85,36 +77,36 @@ extension SQLiteTraceStore {
                     } else {
                         sqlite3_bind_null(insertSpan, 4)
                     }
-                    sqlite3_bind_int64(insertSpan, 5, fingerprint)
-                    payload.withUnsafeBytes { bytes in
+                    sqlite3_bind_int64(insertSpan, 5, span.fingerprint)
+                    span.payload.withUnsafeBytes { bytes in
                         _ = sqlite3_bind_blob(insertSpan, 6, bytes.baseAddress, Int32(bytes.count), SQLITE_TRANSIENT)
                     }
                     try step(insertSpan, db3)
                     // An exact duplicate of a stored fragment changes nothing else either.
                     if sqlite3_changes(db3) == 0 { continue }
 
+                    let key = TraceKey(lo: span.lo, hi: span.hi)
                     if var entry = times[key] {
                         if let ts = span.timestamp {
-                            if span.parentID == nil, entry.rootTs == nil { entry.rootTs = ts }
+                            if span.isRoot, entry.rootTs == nil { entry.rootTs = ts }
                             entry.minTs = min(entry.minTs ?? ts, ts)
                             times[key] = entry
                         }
                     } else {
-                        let ts = span.timestamp
-                        times[key] = TraceTimes(rootTs: span.parentID == nil ? ts : nil, minTs: ts)
+                        times[key] = TraceTimes(rootTs: span.isRoot ? span.timestamp : nil, minTs: span.timestamp)
                         traceOrder.append(key)
                     }
-
-                    termKeys.removeAll(keepingCapacity: true)
-                    SearchTerm.keys(of: span, into: &termKeys)
-                    for term in termKeys where terms.insert(TermRow(term: term, lo: key.lo, hi: key.hi)).inserted {
-                        sqlite3_reset(insertTerm)
-                        sqlite3_bind_int64(insertTerm, 1, term)
-                        sqlite3_bind_int64(insertTerm, 2, key.lo)
-                        sqlite3_bind_int64(insertTerm, 3, key.hi)
-                        try step(insertTerm, db3)
-                    }
+                    for term in span.terms { terms.insert(TermRow(term: term, lo: span.lo, hi: span.hi)) }
                 }
+            }
+
+            // In key order, so each index page is visited once per transaction.
+            for row in terms.sorted() {
+                sqlite3_reset(insertTerm)
+                sqlite3_bind_int64(insertTerm, 1, row.term)
+                sqlite3_bind_int64(insertTerm, 2, row.lo)
+                sqlite3_bind_int64(insertTerm, 3, row.hi)
+                try step(insertTerm, db3)
             }
 
             for key in traceOrder {
@@ -150,25 +142,16 @@ extension SQLiteTraceStore {
     }
 
     /// Names not written within the refresh interval; most batches yield none.
-    private func newNames(in batches: [[Span]], now: Int64) -> [NameKey] {
-        var seen = Set<NameKey>()
-        for spans in batches {
-            for span in spans {
-                if let service = span.localServiceName {
-                    seen.insert(NameKey(kind: 0, service: service, value: ""))
-                    if let remote = span.remoteServiceName { seen.insert(NameKey(kind: 1, service: service, value: remote)) }
-                    if let name = span.name { seen.insert(NameKey(kind: 2, service: service, value: name)) }
-                }
-                for key in options.autocompleteKeys {
-                    if let value = span.tags[key] { seen.insert(NameKey(kind: 3, service: key, value: value)) }
+    private func namesToWrite(_ batches: [PreparedBatch], now: Int64) -> [NameKey] {
+        nameCache.withLock { cache in
+            var result = Set<NameKey>()
+            for batch in batches {
+                for name in batch.names {
+                    if let last = cache[name], now - last < SQLiteTraceStore.nameRefreshInterval { continue }
+                    result.insert(name)
                 }
             }
-        }
-        return nameCache.withLock { cache in
-            seen.filter { name in
-                guard let last = cache[name] else { return true }
-                return now - last >= SQLiteTraceStore.nameRefreshInterval
-            }
+            return Array(result)
         }
     }
 }

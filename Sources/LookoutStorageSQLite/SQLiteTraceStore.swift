@@ -42,7 +42,8 @@ public final class SQLiteTraceStore: TraceStore, Sendable {
 
     public func accept(_ spans: [Span]) async throws {
         if spans.isEmpty { return }
-        try await committer.submit(spans) { batches in
+        let batch = PreparedBatch(spans, autocompleteKeys: options.autocompleteKeys)
+        try await committer.submit(batch) { batches in
             try await self.write(batches)
         }
     }
@@ -59,7 +60,7 @@ public final class SQLiteTraceStore: TraceStore, Sendable {
 /// Batches concurrent writers into one transaction (one fsync) and bounds what may queue.
 final class GroupCommitter: Sendable {
     private struct State {
-        var queue: [(spans: [Span], continuation: CheckedContinuation<Void, any Error>)] = []
+        var queue: [(batch: PreparedBatch, continuation: CheckedContinuation<Void, any Error>)] = []
         var queuedSpans = 0
         var writing = false
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
@@ -70,13 +71,14 @@ final class GroupCommitter: Sendable {
 
     init(maxQueuedSpans: Int) { self.maxQueuedSpans = maxQueuedSpans }
 
-    func submit(_ spans: [Span], write: @escaping @Sendable ([[Span]]) async throws -> Void) async throws {
+    func submit(_ batch: PreparedBatch, write: @escaping @Sendable ([PreparedBatch]) async throws -> Void) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             enum Decision { case rejected, queued, lead }
             let decision: Decision = state.withLock { state in
-                if state.queuedSpans > 0 && state.queuedSpans + spans.count > maxQueuedSpans { return .rejected }
-                state.queue.append((spans, continuation))
-                state.queuedSpans += spans.count
+                let count = batch.spans.count
+                if state.queuedSpans > 0 && state.queuedSpans + count > maxQueuedSpans { return .rejected }
+                state.queue.append((batch, continuation))
+                state.queuedSpans += count
                 if state.writing { return .queued }
                 state.writing = true
                 return .lead
@@ -92,7 +94,7 @@ final class GroupCommitter: Sendable {
         }
     }
 
-    private func drain(_ write: @Sendable ([[Span]]) async throws -> Void) async {
+    private func drain(_ write: @Sendable ([PreparedBatch]) async throws -> Void) async {
         while true {
             let batch = state.withLock { state in
                 let batch = state.queue
@@ -112,12 +114,12 @@ final class GroupCommitter: Sendable {
             }
             let result: Result<Void, any Error>
             do {
-                try await write(batch.map(\.spans))
+                try await write(batch.map(\.batch))
                 result = .success(())
             } catch {
                 result = .failure(error)
             }
-            let count = batch.reduce(0) { $0 + $1.spans.count }
+            let count = batch.reduce(0) { $0 + $1.batch.spans.count }
             state.withLock { $0.queuedSpans -= count }
             for item in batch { item.continuation.resume(with: result) }
         }

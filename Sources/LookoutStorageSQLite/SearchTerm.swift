@@ -1,8 +1,9 @@
 import LookoutModel
 
 /// What `/api/v2/traces` can filter on, reduced to 64-bit keys in the `trace_terms` index.
-/// Each key is scoped to a local service, or to any service (`scope == nil`), because Zipkin
-/// requires every filter to be met by spans of `serviceName` when one is given.
+/// Each key is scoped to the span's local service (or to "no service"), because Zipkin requires
+/// every filter to be met by spans of `serviceName` when one is given. A query without a service
+/// looks each term up under every known service instead, which keeps the index half the size.
 enum SearchTerm {
     case service(String)
     case remoteService(scope: String?, String)
@@ -33,39 +34,39 @@ enum SearchTerm {
 
     /// The keys a stored span is findable by.
     static func keys(of span: Span, into keys: inout [Int64]) {
-        let service = span.localServiceName
-        var scopes: [String?] = [nil]
-        if let service {
-            scopes.append(service)
-            keys.append(SearchTerm.service(service).key)
+        let scope = span.localServiceName
+        if let scope { keys.append(SearchTerm.service(scope).key) }
+        if let remote = span.remoteServiceName { keys.append(SearchTerm.remoteService(scope: scope, remote).key) }
+        if let name = span.name { keys.append(SearchTerm.spanName(scope: scope, name).key) }
+        for (key, value) in span.tags {
+            keys.append(SearchTerm.key(scope: scope, key).key)
+            keys.append(SearchTerm.tag(scope: scope, key: key, value: value).key)
         }
-        for scope in scopes {
-            if let remote = span.remoteServiceName { keys.append(SearchTerm.remoteService(scope: scope, remote).key) }
-            if let name = span.name { keys.append(SearchTerm.spanName(scope: scope, name).key) }
-            for (key, value) in span.tags {
-                keys.append(SearchTerm.key(scope: scope, key).key)
-                keys.append(SearchTerm.tag(scope: scope, key: key, value: value).key)
-            }
-            for annotation in span.annotations {
-                keys.append(SearchTerm.key(scope: scope, annotation.value).key)
-            }
+        for annotation in span.annotations {
+            keys.append(SearchTerm.key(scope: scope, annotation.value).key)
         }
     }
 
-    /// The keys a trace must have to match `query` (durations are checked separately).
-    static func keys(for query: TraceQuery) -> [Int64] {
-        let scope = query.serviceName
-        var keys: [Int64] = []
-        if let service = scope { keys.append(SearchTerm.service(service).key) }
-        if let remote = query.remoteServiceName { keys.append(SearchTerm.remoteService(scope: scope, remote).key) }
-        if let name = query.spanName { keys.append(SearchTerm.spanName(scope: scope, name).key) }
+    /// For each condition of `query` (durations are checked separately), the keys of which a
+    /// matching trace has at least one. Without `serviceName`, `scopes` lists every known service
+    /// plus `nil` (spans without a service).
+    static func conditions(for query: TraceQuery, scopes: [String?]) -> [[Int64]] {
+        let scopes: [String?] = query.serviceName.map { [$0] } ?? scopes
+        var conditions: [[Int64]] = []
+        if let service = query.serviceName { conditions.append([SearchTerm.service(service).key]) }
+        if let remote = query.remoteServiceName {
+            conditions.append(scopes.map { SearchTerm.remoteService(scope: $0, remote).key })
+        }
+        if let name = query.spanName {
+            conditions.append(scopes.map { SearchTerm.spanName(scope: $0, name).key })
+        }
         for term in query.annotationQuery.terms {
             if term.value.isEmpty {
-                keys.append(SearchTerm.key(scope: scope, term.key).key)
+                conditions.append(scopes.map { SearchTerm.key(scope: $0, term.key).key })
             } else {
-                keys.append(SearchTerm.tag(scope: scope, key: term.key, value: term.value).key)
+                conditions.append(scopes.map { SearchTerm.tag(scope: $0, key: term.key, value: term.value).key })
             }
         }
-        return keys
+        return conditions
     }
 }

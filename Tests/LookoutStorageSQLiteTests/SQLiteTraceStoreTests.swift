@@ -69,20 +69,20 @@ struct SQLiteTraceStoreTests {
         let span = Fixtures.newClientSpan()
         let (started, startedContinuation) = AsyncStream.makeStream(of: Void.self)
         let (release, releaseContinuation) = AsyncStream.makeStream(of: Void.self)
-        let blockingWrite: @Sendable ([[Span]]) async throws -> Void = { _ in
+        let blockingWrite: @Sendable ([PreparedBatch]) async throws -> Void = { _ in
             startedContinuation.yield()
             for await _ in release { break }
         }
-        async let first: Void = committer.submit(Array(repeating: span, count: 4), write: blockingWrite)
+        async let first: Void = committer.submit(PreparedBatch(Array(repeating: span, count: 4), autocompleteKeys: []), write: blockingWrite)
         for await _ in started { break }
         // Four spans are being written; two more would exceed five.
         await #expect(throws: StorageError.self) {
-            try await committer.submit([span, span], write: blockingWrite)
+            try await committer.submit(PreparedBatch([span, span], autocompleteKeys: []), write: blockingWrite)
         }
         releaseContinuation.yield()
         releaseContinuation.finish()
         try await first
-        try await committer.submit([span, span], write: { _ in })
+        try await committer.submit(PreparedBatch([span, span], autocompleteKeys: []), write: { _ in })
     }
 
     @Test func retentionDeletesOldTracesAndTheirIndexEntries() async throws {
