@@ -57,7 +57,9 @@ let package = Package(
 
         .testTarget(name: "LookoutModelTests", dependencies: ["LookoutModel", "LookoutTestSupport"]),
         .testTarget(name: "LookoutCodecsTests", dependencies: ["LookoutCodecs", "LookoutTestSupport"]),
-        .testTarget(name: "LookoutStorageSQLiteTests", dependencies: ["LookoutStorageSQLite", "LookoutTestSupport"]),
+        .testTarget(name: "LookoutStorageSQLiteTests", dependencies: [
+            "LookoutStorageSQLite", "LookoutTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "LookoutServerTests", dependencies: [
             "LookoutServer", "LookoutStorageSQLite", "LookoutTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -9,89 +9,92 @@ import LookoutModel
 import LookoutStorage
 
 extension SQLiteTraceStore {
-    struct TraceRef: Hashable {
-        var lo: Int64
-        var hi: Int64
-        init(lo: Int64, hi: Int64) { self.lo = lo; self.hi = hi }
-        init(_ id: TraceID) { self.init(lo: Int64(bitPattern: id.low), hi: Int64(bitPattern: id.high)) }
-    }
-
-    /// When the rarest term of a query has fewer traces than this, candidates come from the term
-    /// index; otherwise recent traces are walked newest-first and checked against every term.
-    static let termDriverThreshold = 5_000
+    /// When the rarest condition of a query matches fewer traces than this, candidates come from
+    /// the index; otherwise recent traces are walked newest-first, since matches are common.
+    static let indexDriverThreshold = 5_000
 
     public func traces(matching query: TraceQuery) async throws -> [[Span]] {
         let window = query.windowMicros
         let strict = options.strictTraceID
+        // Taken before the read snapshot opens, so a flush committing in between is not missed.
+        let chunks = memtable.chunks
         return try await pool.read { db in
             let scopes: [String?] = query.serviceName == nil
                 ? try String.fetchAll(db, sql: "SELECT service FROM names WHERE kind = 0") + [nil] : []
             let conditions = SearchTerm.conditions(for: query, scopes: scopes)
+            let index = IndexReader(db: db, segments: try TermSegments.segments(db, window: window), chunks: chunks)
             var found: [[Span]] = []
             var seen = Set<Int64>()
-            var offset = 0
-            // Candidates are verified against the full query (hash collisions, non-strict
-            // grouping), so fetch in pages until `limit` traces are verified or none are left.
-            let page = max(query.limit * 2, 20)
-            while found.count < query.limit {
-                let candidates = try self.candidates(db, conditions: conditions, query: query, window: window, offset: offset, count: page)
-                offset += candidates.count
-                for ref in candidates {
-                    if !strict && !seen.insert(ref.lo).inserted { continue }
-                    let spans = try self.spans(db, ref, strict: strict)
-                    if query.matches(spans) { found.append(spans) }
-                    if found.count == query.limit { break }
+            // Candidates are verified against the full query (durations, hash collisions,
+            // non-strict grouping) before they are returned.
+            func consider(_ ref: TraceRef) throws -> Bool {
+                if !strict && !seen.insert(ref.lo).inserted { return false }
+                let spans = try self.spans(db, ref, strict: strict)
+                if query.matches(spans) { found.append(spans) }
+                return found.count == query.limit
+            }
+            if let candidates = try index.candidates(conditions) {
+                for ref in try Self.newestFirst(db, candidates, window: window) where try consider(ref) { break }
+            } else {
+                let rows = try Row.fetchCursor(db, sql: """
+                    SELECT trace_lo, trace_hi FROM traces INDEXED BY traces_by_ts WHERE ts BETWEEN ? AND ? ORDER BY ts DESC
+                    """, arguments: [window.lowerBound, window.upperBound])
+                while let row = try rows.next() {
+                    try Task.checkCancellation()
+                    if try consider(TraceRef(lo: row[0], hi: row[1])) { break }
                 }
-                if candidates.count < page { break }
             }
             return found
         }
     }
 
-    private func candidates(_ db: Database, conditions: [[Int64]], query: TraceQuery, window: ClosedRange<Int64>,
-                            offset: Int, count: Int) throws -> [TraceRef] {
-        var arguments: StatementArguments = [window.lowerBound, window.upperBound]
-        var filters: [String] = []
-        func list(_ keys: [Int64]) -> String { keys.map(String.init).joined(separator: ",") }
-        var driver: Int?
-        if !conditions.isEmpty {
-            var best: (index: Int, count: Int)?
-            for (index, keys) in conditions.enumerated() {
-                let n = try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 FROM trace_terms WHERE term IN (\(list(keys))) LIMIT ?)",
-                                         arguments: [Self.termDriverThreshold]) ?? 0
+    /// Candidates whose reference time is in the window, newest first.
+    static func newestFirst(_ db: Database, _ refs: [TraceRef], window: ClosedRange<Int64>) throws -> [TraceRef] {
+        let lookup = try db.cachedStatement(sql: "SELECT ts FROM traces WHERE trace_lo = ? AND trace_hi = ?")
+        var timed: [(TraceRef, Int64)] = []
+        for ref in refs {
+            if let ts = try Int64.fetchOne(lookup, arguments: [ref.lo, ref.hi]), window.contains(ts) { timed.append((ref, ts)) }
+        }
+        return timed.sorted { $0.1 > $1.1 }.map(\.0)
+    }
+
+    /// Reads the search index: on-disk segments plus the in-memory chunks.
+    struct IndexReader {
+        let db: Database
+        let segments: [Int64]
+        let chunks: [TermMemtable.Chunk]
+
+        func count(_ keys: [Int64]) throws -> Int {
+            var total = try TermSegments.count(db, segments: segments, keys: keys)
+            for chunk in chunks { for key in keys { total += chunk.postings[key]?.count ?? 0 } }
+            return total
+        }
+
+        func traces(_ keys: [Int64]) throws -> Set<TraceRef> {
+            var result = Set(try TermSegments.traces(db, segments: segments, keys: keys))
+            for chunk in chunks { for key in keys { if let refs = chunk.postings[key] { result.formUnion(refs) } } }
+            return result
+        }
+
+        /// The traces meeting every small condition, or nil when no condition is small enough to
+        /// start from (then every recent trace is a candidate).
+        func candidates(_ conditions: [[Int64]]) throws -> [TraceRef]? {
+            if conditions.isEmpty { return nil }
+            var counted: [(keys: [Int64], count: Int)] = []
+            for keys in conditions {
+                let n = try count(keys)
                 if n == 0 { return [] }
-                if best == nil || n < best!.count { best = (index, n) }
+                counted.append((keys, n))
             }
-            if let best, best.count < Self.termDriverThreshold { driver = best.index }
-        }
-        for (index, keys) in conditions.enumerated() where index != driver {
-            filters.append("EXISTS (SELECT 1 FROM trace_terms x WHERE x.term IN (\(list(keys))) AND x.trace_lo = t.trace_lo AND x.trace_hi = t.trace_hi)")
-        }
-        if let minDuration = query.minDuration {
-            var clause = "EXISTS (SELECT 1 FROM spans s WHERE s.trace_lo = t.trace_lo AND s.trace_hi = t.trace_hi AND s.duration BETWEEN ? AND ?"
-            arguments += [minDuration, query.maxDuration ?? Int64.max]
-            if let service = query.serviceName {
-                clause += " AND s.service = ?"
-                arguments += [service]
+            counted.sort { $0.count < $1.count }
+            guard counted[0].count < SQLiteTraceStore.indexDriverThreshold else { return nil }
+            var result = try traces(counted[0].keys)
+            for condition in counted.dropFirst() where condition.count < SQLiteTraceStore.indexDriverThreshold {
+                result.formIntersection(try traces(condition.keys))
+                if result.isEmpty { break }
             }
-            filters.append(clause + ")")
+            return Array(result)
         }
-        let whereClause = (["t.ts BETWEEN ? AND ?"] + filters).joined(separator: " AND ")
-        let sql: String
-        if let driver {
-            sql = """
-                SELECT DISTINCT t.trace_lo, t.trace_hi, t.ts FROM trace_terms d
-                JOIN traces t ON t.trace_lo = d.trace_lo AND t.trace_hi = d.trace_hi
-                WHERE d.term IN (\(list(conditions[driver]))) AND \(whereClause)
-                ORDER BY t.ts DESC LIMIT \(count) OFFSET \(offset)
-                """
-        } else {
-            sql = """
-                SELECT t.trace_lo, t.trace_hi FROM traces t INDEXED BY traces_by_ts
-                WHERE \(whereClause) ORDER BY t.ts DESC LIMIT \(count) OFFSET \(offset)
-                """
-        }
-        return try Row.fetchAll(db, sql: sql, arguments: arguments).map { TraceRef(lo: $0[0], hi: $0[1]) }
     }
 
     func spans(_ db: Database, _ ref: TraceRef, strict: Bool) throws -> [Span] {
@@ -109,8 +112,8 @@ extension SQLiteTraceStore {
         return spans
     }
 
-    static func decodePayload(_ row: Row) throws -> Span {
-        try row.withUnsafeData(atIndex: 0) { data in
+    static func decodePayload(_ row: Row, column: Int = 0) throws -> Span {
+        try row.withUnsafeData(atIndex: column) { data in
             guard let data else { throw StorageError(.corrupt, "a stored span has no payload") }
             do {
                 let spans = try data.withUnsafeBytes { raw in try ZipkinProto3.decodeSpans(raw) }

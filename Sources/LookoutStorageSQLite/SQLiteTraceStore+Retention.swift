@@ -27,17 +27,9 @@ extension SQLiteTraceStore {
                     """, arguments: [cutoff, cutoffMillis, Self.retentionChunk]).map { TraceRef(lo: $0[0], hi: $0[1]) }
                 if refs.isEmpty { return nil }
                 var spanCount = 0
-                var termKeys: [Int64] = []
                 for ref in refs {
-                    let spans = try self.spans(db, ref, strict: true)
-                    spanCount += spans.count
-                    termKeys.removeAll(keepingCapacity: true)
-                    for span in spans { SearchTerm.keys(of: span, into: &termKeys) }
-                    for term in Set(termKeys) {
-                        try db.execute(sql: "DELETE FROM trace_terms WHERE term = ? AND trace_lo = ? AND trace_hi = ?",
-                                       arguments: [term, ref.lo, ref.hi])
-                    }
                     try db.execute(sql: "DELETE FROM spans WHERE trace_lo = ? AND trace_hi = ?", arguments: [ref.lo, ref.hi])
+                    spanCount += db.changesCount
                     try db.execute(sql: "DELETE FROM traces WHERE trace_lo = ? AND trace_hi = ?", arguments: [ref.lo, ref.hi])
                 }
                 return spanCount
@@ -45,8 +37,19 @@ extension SQLiteTraceStore {
             guard let count else { break }
             deleted += count
         }
+        // Index segments go whole once their newest span is past the cutoff (with the window
+        // slack), or once every span they index is gone; stale entries in between are harmless
+        // because candidates are verified against stored spans.
         // Names not seen since the cutoff go too; the cache forgets them so they are rewritten.
         try await pool.write { db in
+            let oldest = try Int64.fetchOne(db, sql: "SELECT min(id) FROM spans") ?? Int64.max
+            let expired = try Int64.fetchAll(db, sql: """
+                SELECT id FROM term_segments WHERE visible = 1 AND (max_ts < ? OR last_span < ?)
+                """, arguments: [cutoff - TermSegments.windowSlackMicros, oldest])
+            if !expired.isEmpty {
+                try db.execute(sql: "DELETE FROM term_postings WHERE segment IN (\(TermSegments.list(expired)))")
+                try db.execute(sql: "DELETE FROM term_segments WHERE id IN (\(TermSegments.list(expired)))")
+            }
             try db.execute(sql: "DELETE FROM names WHERE last_seen < ?", arguments: [cutoffMillis])
         }
         nameCache.withLock { cache in cache = cache.filter { $0.value >= cutoffMillis } }

@@ -22,13 +22,6 @@ extension SQLiteTraceStore {
         var hi: Int64
     }
 
-    private struct TermRow: Hashable, Comparable {
-        var term: Int64
-        var lo: Int64
-        var hi: Int64
-        static func < (a: TermRow, b: TermRow) -> Bool { (a.term, a.lo, a.hi) < (b.term, b.lo, b.hi) }
-    }
-
     private struct TraceTimes {
         var rootTs: Int64?
         var minTs: Int64?
@@ -39,13 +32,11 @@ extension SQLiteTraceStore {
     func write(_ batches: [PreparedBatch]) async throws {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let names = namesToWrite(batches, now: now)
-        try await pool.write { db in
+        let flushing = memtable.shouldFlush(maxPairs: indexPolicy.flushPairs, maxAge: indexPolicy.flushAge) ? memtable.chunks : []
+        let chunk = try await pool.write { db -> TermMemtable.Chunk? in
             let insertSpan = try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO spans(trace_lo, trace_hi, service, duration, fingerprint, payload)
                 VALUES (?, ?, ?, ?, ?, ?)
-                """).sqliteStatement
-            let insertTerm = try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO trace_terms(term, trace_lo, trace_hi) VALUES (?, ?, ?)
                 """).sqliteStatement
             let upsertTrace = try db.cachedStatement(sql: """
                 INSERT INTO traces(trace_lo, trace_hi, root_ts, min_ts, ts, written_at)
@@ -60,7 +51,7 @@ extension SQLiteTraceStore {
 
             var times: [TraceKey: TraceTimes] = [:]
             var traceOrder: [TraceKey] = []
-            var terms = Set<TermRow>()
+            var chunk = ChunkBuilder()
 
             for batch in batches {
                 for span in batch.spans {
@@ -96,17 +87,9 @@ extension SQLiteTraceStore {
                         times[key] = TraceTimes(rootTs: span.isRoot ? span.timestamp : nil, minTs: span.timestamp)
                         traceOrder.append(key)
                     }
-                    for term in span.terms { terms.insert(TermRow(term: term, lo: span.lo, hi: span.hi)) }
+                    chunk.add(span.terms, trace: TraceRef(lo: span.lo, hi: span.hi), span: sqlite3_last_insert_rowid(db3),
+                              timestamp: span.timestamp)
                 }
-            }
-
-            // In key order, so each index page is visited once per transaction.
-            for row in terms.sorted() {
-                sqlite3_reset(insertTerm)
-                sqlite3_bind_int64(insertTerm, 1, row.term)
-                sqlite3_bind_int64(insertTerm, 2, row.lo)
-                sqlite3_bind_int64(insertTerm, 3, row.hi)
-                try step(insertTerm, db3)
             }
 
             for key in traceOrder {
@@ -128,7 +111,15 @@ extension SQLiteTraceStore {
                         """,
                     arguments: [name.kind, name.service, name.value, now])
             }
+            if !flushing.isEmpty { try TermSegments.write(db, chunks: flushing) }
+            return chunk.build()
         }
+        // Only now, committed, do the new terms become searchable and the flushed chunks go.
+        if !flushing.isEmpty {
+            memtable.removeFlushed(flushing.count)
+            scheduleCompaction()
+        }
+        if let chunk { memtable.append(chunk) }
         nameCache.withLock { cache in
             for name in names { cache[name] = now }
         }

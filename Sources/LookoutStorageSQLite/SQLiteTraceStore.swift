@@ -17,10 +17,23 @@ public final class SQLiteTraceStore: TraceStore, Sendable {
     let logger: Logger
     let committer: GroupCommitter
     let nameCache = Mutex<[NameKey: Int64]>([:])
+    let memtable = TermMemtable()
+    let indexPolicy: IndexPolicy
+    let compaction = Mutex<Task<Void, Never>?>(nil)
+
+    /// When the in-memory part of the search index becomes a segment.
+    struct IndexPolicy: Sendable {
+        var flushPairs = 1_000_000
+        var flushAge: Duration = .seconds(30)
+    }
 
     /// Opens (creating if needed) and migrates the database at `path`.
-    public init(path: String, options: TraceStoreOptions = TraceStoreOptions(),
+    public convenience init(path: String, options: TraceStoreOptions = TraceStoreOptions(),
                 maxQueuedSpans: Int = 200_000, logger: Logger) throws {
+        try self.init(path: path, options: options, maxQueuedSpans: maxQueuedSpans, indexPolicy: IndexPolicy(), logger: logger)
+    }
+
+    init(path: String, options: TraceStoreOptions, maxQueuedSpans: Int, indexPolicy: IndexPolicy, logger: Logger) throws {
         var configuration = Configuration()
         configuration.label = "lookout.traces"
         configuration.busyMode = .timeout(10)
@@ -37,7 +50,9 @@ public final class SQLiteTraceStore: TraceStore, Sendable {
         try migrator.migrate(pool)
         self.options = options
         self.logger = logger
+        self.indexPolicy = indexPolicy
         self.committer = GroupCommitter(maxQueuedSpans: maxQueuedSpans)
+        try rebuildMemtable()
     }
 
     public func accept(_ spans: [Span]) async throws {
@@ -51,6 +66,11 @@ public final class SQLiteTraceStore: TraceStore, Sendable {
     /// Flushes outstanding writes and checkpoints the WAL; the store stays usable.
     public func close() async throws {
         await committer.waitUntilIdle()
+        let running = compaction.withLock { task -> Task<Void, Never>? in
+            defer { task?.cancel() }
+            return task
+        }
+        await running?.value
         try await pool.writeWithoutTransaction { db in
             _ = try db.checkpoint(.truncate)
         }

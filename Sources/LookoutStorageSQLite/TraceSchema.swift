@@ -1,7 +1,7 @@
 import GRDB
 
 /// The trace tables. Span fragments are stored whole (canonical JSON v2) with the columns
-/// queries filter on; `trace_terms` is an inverted index of hashed search terms per trace.
+/// queries filter on; `term_postings` is the inverted index of hashed search terms.
 enum TraceSchema {
     static func register(in migrator: inout DatabaseMigrator) {
         migrator.registerMigration("traces-v1") { db in
@@ -32,11 +32,22 @@ enum TraceSchema {
                 CREATE INDEX traces_by_ts ON traces(ts);
                 CREATE INDEX traces_by_written_at ON traces(written_at) WHERE ts IS NULL;
 
-                CREATE TABLE trace_terms (
+                -- The search index: immutable segments of sorted trace lists per hashed term
+                -- (see TermSegments). The newest terms live in memory until flushed.
+                CREATE TABLE term_segments (
+                    id INTEGER PRIMARY KEY,
+                    level INTEGER NOT NULL,
+                    min_ts INTEGER,
+                    max_ts INTEGER,
+                    last_span INTEGER NOT NULL,
+                    pairs INTEGER NOT NULL,
+                    visible INTEGER NOT NULL
+                );
+                CREATE TABLE term_postings (
+                    segment INTEGER NOT NULL,
                     term INTEGER NOT NULL,
-                    trace_lo INTEGER NOT NULL,
-                    trace_hi INTEGER NOT NULL,
-                    PRIMARY KEY (term, trace_lo, trace_hi)
+                    traces BLOB NOT NULL,
+                    PRIMARY KEY (segment, term)
                 ) WITHOUT ROWID;
 
                 -- kind: 0 service, 1 remote service of `service`, 2 span name of `service`,

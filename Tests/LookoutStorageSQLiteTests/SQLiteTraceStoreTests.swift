@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Logging
 import LookoutModel
 import LookoutStorage
@@ -27,6 +28,14 @@ enum TempStores {
     static let factory: TraceStoreFactory = { options in
         try SQLiteTraceStore(path: path(), options: options, logger: logger)
     }
+
+    /// Flushes the in-memory index to a segment at every write, so searches read segments and
+    /// compaction runs, instead of only the memtable.
+    static let flushingPolicy = SQLiteTraceStore.IndexPolicy(flushPairs: 1, flushAge: .zero)
+
+    static let flushingFactory: TraceStoreFactory = { options in
+        try SQLiteTraceStore(path: path(), options: options, maxQueuedSpans: 200_000, indexPolicy: flushingPolicy, logger: logger)
+    }
 }
 
 @Suite(.timeLimit(.minutes(2)))
@@ -38,7 +47,61 @@ struct SQLiteTraceStoreConformanceTests {
 }
 
 @Suite(.timeLimit(.minutes(2)))
+struct SQLiteTraceStoreSegmentConformanceTests {
+    @Test(arguments: TraceStoreConformance.allCases)
+    func conformanceWithSegments(_ conformanceCase: TraceStoreConformanceCase) async throws {
+        try await conformanceCase.run(TempStores.flushingFactory)
+    }
+}
+
+@Suite(.timeLimit(.minutes(2)))
 struct SQLiteTraceStoreTests {
+    func errorSearch(today: Int64) throws -> TraceQuery {
+        try TraceQuery(serviceName: "backend", annotationQuery: AnnotationQuery(["error": ""]),
+                       endTs: today + Fixtures.day, lookback: 2 * Fixtures.day, limit: 1000)
+    }
+
+    @Test func searchIndexIsRebuiltAfterARestart() async throws {
+        let path = TempStores.path()
+        let traces = (0..<5).map { _ in Fixtures.newTrace() }
+        do {
+            // Flush only the first writes, so the restart must rebuild the rest from spans.
+            let store = try SQLiteTraceStore(path: path, options: TraceStoreOptions(), maxQueuedSpans: 1000,
+                                             indexPolicy: .init(flushPairs: 1, flushAge: .zero), logger: TempStores.logger)
+            for trace in traces.prefix(3) { try await store.accept(trace) }
+            try await store.close()
+        }
+        do {
+            let store = try SQLiteTraceStore(path: path, options: TraceStoreOptions(), maxQueuedSpans: 1000,
+                                             indexPolicy: .init(flushPairs: .max, flushAge: .seconds(3600)), logger: TempStores.logger)
+            for trace in traces.suffix(2) { try await store.accept(trace) }
+            try await store.close()
+        }
+        let reopened = try SQLiteTraceStore(path: path, logger: TempStores.logger)
+        let found = try await reopened.traces(matching: try errorSearch(today: Fixtures.today))
+        #expect(Set(found.map { $0[0].traceID }) == Set(traces.map { $0[0].traceID }))
+    }
+
+    @Test func compactionKeepsEveryTraceFindable() async throws {
+        let store = try SQLiteTraceStore(path: TempStores.path(), options: TraceStoreOptions(), maxQueuedSpans: 1000,
+                                         indexPolicy: TempStores.flushingPolicy, logger: TempStores.logger)
+        let traces = (0..<40).map { _ in Fixtures.newTrace() }
+        for trace in traces { try await store.accept(trace) }
+        // Let background merges finish, then check the segments were merged.
+        await store.waitForCompaction()
+        let segments = try await store.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT level, count(*) FROM term_segments WHERE visible = 1 GROUP BY level ORDER BY level")
+                .map { "L\($0[0] as Int):\($0[1] as Int)" }
+        }
+        #expect(segments.count > 1, "merged levels exist: \(segments)")
+        #expect(try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM term_segments WHERE level = 0") } ?? 99 < TermSegments.fanIn)
+        let found = try await store.traces(matching: try errorSearch(today: Fixtures.today))
+        #expect(Set(found.map { $0[0].traceID }) == Set(traces.map { $0[0].traceID }))
+        let one = try TraceQuery(annotationQuery: AnnotationQuery(["clnt/finagle.version": "6.45.0"]),
+                                 endTs: Fixtures.today + Fixtures.day, lookback: 2 * Fixtures.day, limit: 1000)
+        #expect(try await store.traces(matching: one).count == traces.count)
+    }
+
     @Test func acknowledgedSpansSurviveReopening() async throws {
         let path = TempStores.path()
         let trace = Fixtures.newTrace()

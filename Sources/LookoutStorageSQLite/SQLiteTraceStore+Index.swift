@@ -1,0 +1,91 @@
+import GRDB
+import Logging
+import LookoutCodecs
+import LookoutModel
+import Synchronization
+
+extension SQLiteTraceStore {
+    /// Indexes, in memory, the spans written after the last segment (they were acknowledged, so
+    /// they are on disk; only their in-memory index was lost). Also drops a half-done compaction.
+    func rebuildMemtable() throws {
+        try pool.write { db in try TermSegments.removeInvisible(db) }
+        try pool.read { db in
+            let last = try TermSegments.lastIndexedSpan(db)
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, trace_lo, trace_hi, payload FROM spans WHERE id > ? ORDER BY id",
+                                           arguments: [last])
+            var builder = ChunkBuilder()
+            var keys: [Int64] = []
+            while let row = try rows.next() {
+                let span = try Self.decodePayload(row, column: 3)
+                keys.removeAll(keepingCapacity: true)
+                SearchTerm.keys(of: span, into: &keys)
+                builder.add(keys, trace: TraceRef(lo: row[1], hi: row[2]), span: row[0], timestamp: span.timestamp)
+            }
+            if let chunk = builder.build() { memtable.append(chunk) }
+        }
+    }
+
+    /// Merges segments in the background, one merge after another, until none is due.
+    func scheduleCompaction() {
+        compaction.withLock { task in
+            guard task == nil else { return }
+            task = Task { [pool, logger] in
+                defer { self.compaction.withLock { $0 = nil } }
+                do {
+                    while !Task.isCancelled, let merge = try await pool.read({ db in try TermSegments.pickMerge(db) }) {
+                        try await TermSegments.merge(pool, level: merge.level, segments: merge.segments)
+                    }
+                } catch is CancellationError {
+                } catch {
+                    logger.error("search index compaction failed", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+    }
+}
+
+/// Collects one transaction's postings.
+struct ChunkBuilder {
+    private var postings: [Int64: [TraceRef]] = [:]
+    private var lastSpan: Int64 = 0
+    private var minTimestamp: Int64?
+    private var maxTimestamp: Int64?
+
+    mutating func add(_ terms: [Int64], trace: TraceRef, span: Int64, timestamp: Int64?) {
+        for term in terms { postings[term, default: []].append(trace) }
+        lastSpan = max(lastSpan, span)
+        if let timestamp {
+            minTimestamp = min(minTimestamp ?? timestamp, timestamp)
+            maxTimestamp = max(maxTimestamp ?? timestamp, timestamp)
+        }
+    }
+
+    func build() -> TermMemtable.Chunk? {
+        if postings.isEmpty && lastSpan == 0 { return nil }
+        var sorted: [Int64: [TraceRef]] = [:]
+        sorted.reserveCapacity(postings.count)
+        for (term, refs) in postings { sorted[term] = refs.sortedUnique() }
+        return TermMemtable.Chunk(postings: sorted, lastSpan: lastSpan, minTimestamp: minTimestamp, maxTimestamp: maxTimestamp)
+    }
+}
+
+extension Array where Element == TraceRef {
+    func sortedUnique() -> [TraceRef] {
+        if count < 2 { return self }
+        var result = sorted()
+        var write = 1
+        for read in 1..<result.count where result[read] != result[write - 1] {
+            result[write] = result[read]
+            write += 1
+        }
+        result.removeLast(result.count - write)
+        return result
+    }
+}
+
+extension SQLiteTraceStore {
+    /// Waits until no merge is running or due.
+    func waitForCompaction() async {
+        while let task = compaction.withLock({ $0 }) { await task.value }
+    }
+}
