@@ -36,6 +36,11 @@ struct PreparedSpan: Sendable {
 struct PreparedBatch: Sendable {
     var spans: [PreparedSpan]
     var names: Set<NameKey>
+    /// The batch's search terms, sorted per term. Terms of a span that turns out to be a
+    /// duplicate are harmless: they point at the same stored trace.
+    var postings: [Int64: [TraceRef]]
+    var minTimestamp: Int64?
+    var maxTimestamp: Int64?
 
     init(_ spans: [Span], autocompleteKeys: [String]) {
         self.spans = spans.map(PreparedSpan.init)
@@ -51,5 +56,16 @@ struct PreparedBatch: Sendable {
             }
         }
         self.names = names
+        var builder: [Int64: [TraceRef]] = [:]
+        for span in self.spans {
+            let ref = TraceRef(lo: span.lo, hi: span.hi)
+            for term in span.terms { builder[term, default: []].append(ref) }
+            if let t = span.timestamp {
+                minTimestamp = min(minTimestamp ?? t, t)
+                maxTimestamp = max(maxTimestamp ?? t, t)
+            }
+        }
+        for (term, refs) in builder { builder[term] = refs.sortedUnique() }
+        self.postings = builder
     }
 }

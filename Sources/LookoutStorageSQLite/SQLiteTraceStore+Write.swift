@@ -33,7 +33,7 @@ extension SQLiteTraceStore {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let names = namesToWrite(batches, now: now)
         let flushing = memtable.shouldFlush(maxPairs: indexPolicy.flushPairs, maxAge: indexPolicy.flushAge) ? memtable.chunks : []
-        let chunk = try await pool.write { db -> TermMemtable.Chunk? in
+        let lastSpan = try await pool.write { db -> Int64 in
             let insertSpan = try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO spans(trace_lo, trace_hi, service, duration, fingerprint, payload)
                 VALUES (?, ?, ?, ?, ?, ?)
@@ -51,7 +51,7 @@ extension SQLiteTraceStore {
 
             var times: [TraceKey: TraceTimes] = [:]
             var traceOrder: [TraceKey] = []
-            var chunk = ChunkBuilder()
+            var lastSpan: Int64 = 0
 
             for batch in batches {
                 for span in batch.spans {
@@ -87,8 +87,7 @@ extension SQLiteTraceStore {
                         times[key] = TraceTimes(rootTs: span.isRoot ? span.timestamp : nil, minTs: span.timestamp)
                         traceOrder.append(key)
                     }
-                    chunk.add(span.terms, trace: TraceRef(lo: span.lo, hi: span.hi), span: sqlite3_last_insert_rowid(db3),
-                              timestamp: span.timestamp)
+                    lastSpan = sqlite3_last_insert_rowid(db3)
                 }
             }
 
@@ -112,14 +111,17 @@ extension SQLiteTraceStore {
                     arguments: [name.kind, name.service, name.value, now])
             }
             if !flushing.isEmpty { try TermSegments.write(db, chunks: flushing) }
-            return chunk.build()
+            return lastSpan
         }
         // Only now, committed, do the new terms become searchable and the flushed chunks go.
         if !flushing.isEmpty {
             memtable.removeFlushed(flushing.count)
             scheduleCompaction()
         }
-        if let chunk { memtable.append(chunk) }
+        for batch in batches where !batch.postings.isEmpty {
+            memtable.append(TermMemtable.Chunk(postings: batch.postings, lastSpan: lastSpan,
+                                               minTimestamp: batch.minTimestamp, maxTimestamp: batch.maxTimestamp))
+        }
         nameCache.withLock { cache in
             for name in names { cache[name] = now }
         }
