@@ -3,6 +3,8 @@ and spans.proto (proto3 ListOfSpans). Each batch holds 10 traces of 10 spans ove
 
 Markers are replaced per request by post_spans.lua so every request stores new traces:
   trace ID high 64 bits  JSON "TRACEHIGHXXXXXXX"   proto bytes A1..A8
+  trace ID low 64 bits   JSON "TRACELOWXXXXXXX" + trace index, proto bytes B1..B7 + index
+                         (both halves vary, as real 128-bit IDs do; links group on the low half)
   span timestamps        JSON 1234567890123456     proto fixed64 of the same number
   tag customer.id        "CUSTOMERXXXXXXXX" in both
 """
@@ -13,6 +15,8 @@ import sys
 TS_MARK = 1234567890123456
 TRACE_HIGH_JSON = "TRACEHIGHXXXXXXX"
 TRACE_HIGH_PROTO = bytes([0xA1, 0xA2, 0xA3, 0xA4, 0xA5, 0xA6, 0xA7, 0xA8])
+TRACE_LOW_JSON = "TRACELOWXXXXXXX"
+TRACE_LOW_PROTO = bytes([0xB1, 0xB2, 0xB3, 0xB4, 0xB5, 0xB6, 0xB7])
 CUSTOMER = "CUSTOMERXXXXXXXX"
 
 SERVICES = [("frontend", "10.0.0.1"), ("checkout", "10.0.0.2"), ("payments", "10.0.0.3"),
@@ -21,7 +25,7 @@ SERVICES = [("frontend", "10.0.0.1"), ("checkout", "10.0.0.2"), ("payments", "10
 
 def spans():
     out = []
-    for t in range(1, 11):
+    for t in range(1, 11):  # trace index 1..10 is the last hex digit / byte of the low half
         status = "500" if t == 10 else "200"  # one trace in ten has an error
         for s in range(1, 11):
             local = SERVICES[(s - 1) % 4]
@@ -43,7 +47,7 @@ def spans():
 
 def to_json(span):
     doc = {
-        "traceId": TRACE_HIGH_JSON + f"{span['trace_low']:016x}",
+        "traceId": TRACE_HIGH_JSON + TRACE_LOW_JSON + f"{span['trace_low']:x}",
         "id": f"{span['id']:016x}",
         "kind": span["kind"], "name": span["name"],
         "timestamp": TS_MARK, "duration": span["duration"],
@@ -84,7 +88,7 @@ KINDS = {"CLIENT": 1, "SERVER": 2}
 
 
 def to_proto(span):
-    body = field(1, 2, TRACE_HIGH_PROTO + struct.pack(">Q", span["trace_low"]))
+    body = field(1, 2, TRACE_HIGH_PROTO + TRACE_LOW_PROTO + bytes([span["trace_low"]]))
     if span["parent"]:
         body += field(2, 2, struct.pack(">Q", span["parent"]))
     body += field(3, 2, struct.pack(">Q", span["id"]))

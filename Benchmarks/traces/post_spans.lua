@@ -18,9 +18,11 @@ end
 
 local markers
 if format == "json" then
-  markers = { {"TRACEHIGHXXXXXXX", "trace"}, {"1234567890123456", "ts"}, {"CUSTOMERXXXXXXXX", "customer"} }
+  markers = { {"TRACEHIGHXXXXXXX", "trace"}, {"TRACELOWXXXXXXX", "tracelow"}, {"1234567890123456", "ts"},
+              {"CUSTOMERXXXXXXXX", "customer"} }
 else
   markers = { {string.char(0xA1, 0xA2, 0xA3, 0xA4, 0xA5, 0xA6, 0xA7, 0xA8), "trace"},
+              {string.char(0xB1, 0xB2, 0xB3, 0xB4, 0xB5, 0xB6, 0xB7), "tracelow"},
               {string.char(0xC0, 0xBA, 0x8A, 0x3C, 0xD5, 0x62, 0x04, 0x00), "ts"},
               {"CUSTOMERXXXXXXXX", "customer"} }
 end
@@ -86,6 +88,9 @@ function request()
     local kind = kinds[i]
     if kind == "trace" then
       out[i] = format == "json" and string.format("%016x", id) or be64(id)
+    elseif kind == "tracelow" then
+      -- 60 bits of the low half: the request ID; the trace index supplies the last 4 (JSON) or 8 (proto) bits.
+      out[i] = format == "json" and string.format("%015x", id) or string.sub(be64(id), 2)
     elseif kind == "ts" then
       out[i] = format == "json" and string.format("%d", ts) or le64(ts)
     elseif kind == "customer" then
