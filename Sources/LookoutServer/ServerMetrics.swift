@@ -23,21 +23,20 @@ public struct ServerMetrics: Sendable {
         var bytes: [SpanFormat: Counter] = [:]
         for format in SpanFormat.allCases {
             let labels = [("format", format.rawValue)]
-            received[format] = registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "lookout_spans_received_total", helpText: "Spans accepted and stored"), labels: labels)
-            rejected[format] = registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "lookout_spans_rejected_total", helpText: "Requests whose spans were rejected as malformed"), labels: labels)
-            bytes[format] = registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "lookout_span_bytes_received_total", helpText: "Span payload bytes received, after decompression"), labels: labels)
+            received[format] = registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "lookout_spans_received", unitName: "total", helpText: "Spans accepted and stored"), labels: labels)
+            rejected[format] = registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "lookout_spans_rejected", unitName: "total", helpText: "Requests whose spans were rejected as malformed"), labels: labels)
+            bytes[format] = registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "lookout_span_bytes_received", unitName: "total", helpText: "Span payload bytes received, after decompression"), labels: labels)
         }
         self.spansReceived = received
         self.spansRejected = rejected
         self.bytesReceived = bytes
-        self.spansDropped = registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "lookout_spans_dropped_total", helpText: "Decoded spans not stored because storage failed or was overloaded"))
-        self.requestsRejected = registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "lookout_span_requests_rejected_total", helpText: "Span requests answered with a 4xx"))
+        self.spansDropped = registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "lookout_spans_dropped", unitName: "total", helpText: "Decoded spans not stored because storage failed or was overloaded"))
+        self.requestsRejected = registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "lookout_span_requests_rejected", unitName: "total", helpText: "Span requests answered with a 4xx"))
     }
 
     func requestDuration(route: String, method: String, status: Int) -> DurationHistogram {
         registry.makeDurationHistogram(
-            descriptor: MetricNameDescriptor(metricName: "lookout_http_request_duration_seconds",
-                                             helpText: "HTTP request latency by route"),
+            descriptor: MetricNameDescriptor(metricName: "lookout_http_request_duration", unitName: "seconds", helpText: "HTTP request latency by route"),
             labels: [("route", route), ("method", method), ("status", String(status))],
             buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
                       .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5)])

@@ -81,24 +81,9 @@ public enum ZipkinJSONV1Decoder {
     }
 
     static func decodeAnnotation(_ reader: inout JSONReader) throws(CodecError) -> V1Annotation {
-        var timestamp: Int64?
-        var value: String?
         var endpoint: Endpoint?
-        try reader.readObject { (reader: inout JSONReader, key) throws(CodecError) in
-            if try reader.consumeNull() { return }
-            if equals(key, "timestamp") {
-                timestamp = try reader.readInt64()
-            } else if equals(key, "value") {
-                value = try reader.readString()
-            } else if equals(key, "endpoint") {
-                endpoint = try ZipkinJSONV2Decoder.decodeEndpoint(&reader)
-            } else {
-                try reader.skipValue()
-            }
-        }
-        guard let timestamp, timestamp > 0 else { throw CodecError("Incomplete annotation: timestamp is required") }
-        guard let value else { throw CodecError("Incomplete annotation: value is required") }
-        return V1Annotation(timestamp: timestamp, value: value, endpoint: endpoint)
+        let annotation = try ZipkinJSONV2Decoder.decodeAnnotation(&reader, endpoint: &endpoint)
+        return V1Annotation(timestamp: annotation.timestamp, value: annotation.value, endpoint: endpoint)
     }
 
     /// Only string values become tags, and boolean address annotations (`ca`, `sa`, `ma`) become

@@ -143,20 +143,30 @@ public enum ZipkinJSONV2Decoder {
     }
 
     static func decodeAnnotation(_ reader: inout JSONReader) throws(CodecError) -> Annotation {
+        var ignored: Endpoint?
+        return try decodeAnnotation(&reader, endpoint: &ignored)
+    }
+
+    /// Also reads v1's per-annotation `endpoint`, so the v1 decoder shares this.
+    static func decodeAnnotation(_ reader: inout JSONReader, endpoint: inout Endpoint?) throws(CodecError) -> Annotation {
         var timestamp: Int64?
         var value: String?
+        var found: Endpoint?
         try reader.readObject { (reader: inout JSONReader, key) throws(CodecError) in
             if try reader.consumeNull() { return }
             if equals(key, "timestamp") {
                 timestamp = try reader.readInt64()
             } else if equals(key, "value") {
                 value = try reader.readString()
+            } else if equals(key, "endpoint") {
+                found = try decodeEndpoint(&reader)
             } else {
                 try reader.skipValue()
             }
         }
         guard let timestamp, timestamp > 0 else { throw CodecError("Incomplete annotation: timestamp is required") }
         guard let value else { throw CodecError("Incomplete annotation: value is required") }
+        endpoint = found
         return Annotation(timestamp: timestamp, value: value)
     }
 
