@@ -6,8 +6,6 @@ import LookoutModel
 struct PreparedSpan: Sendable {
     var lo: Int64
     var hi: Int64
-    var service: String?
-    var duration: Int64?
     var timestamp: Int64?
     var isRoot: Bool
     /// Canonical proto3 (a one-span ListOfSpans): compact, fast to decode, equal spans give equal bytes.
@@ -18,8 +16,6 @@ struct PreparedSpan: Sendable {
     init(_ span: Span) {
         lo = Int64(bitPattern: span.traceID.low)
         hi = Int64(bitPattern: span.traceID.high)
-        service = span.localServiceName
-        duration = span.duration
         timestamp = span.timestamp
         isRoot = span.parentID == nil
         payload = []

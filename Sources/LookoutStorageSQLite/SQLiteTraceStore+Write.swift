@@ -35,8 +35,7 @@ extension SQLiteTraceStore {
         let flushing = memtable.shouldFlush(maxPairs: indexPolicy.flushPairs, maxAge: indexPolicy.flushAge) ? memtable.chunks : []
         let lastSpan = try await pool.write { db -> Int64 in
             let insertSpan = try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO spans(trace_lo, trace_hi, service, duration, fingerprint, payload)
-                VALUES (?, ?, ?, ?, ?, ?)
+                INSERT OR IGNORE INTO spans(trace_lo, trace_hi, fingerprint, payload) VALUES (?, ?, ?, ?)
                 """).sqliteStatement
             let upsertTrace = try db.cachedStatement(sql: """
                 INSERT INTO traces(trace_lo, trace_hi, root_ts, min_ts, ts, written_at)
@@ -58,21 +57,14 @@ extension SQLiteTraceStore {
                     sqlite3_reset(insertSpan)
                     sqlite3_bind_int64(insertSpan, 1, span.lo)
                     sqlite3_bind_int64(insertSpan, 2, span.hi)
-                    if let service = span.service {
-                        sqlite3_bind_text(insertSpan, 3, service, -1, SQLITE_TRANSIENT)
-                    } else {
-                        sqlite3_bind_null(insertSpan, 3)
+                    sqlite3_bind_int64(insertSpan, 3, span.fingerprint)
+                    // Bound without a copy (nil destructor = SQLITE_STATIC): the bytes stay valid
+                    // until the step inside the closure has run.
+                    try span.payload.withUnsafeBytes { bytes in
+                        sqlite3_bind_blob(insertSpan, 4, bytes.baseAddress, Int32(bytes.count), nil)
+                        try step(insertSpan, db3)
                     }
-                    if let duration = span.duration {
-                        sqlite3_bind_int64(insertSpan, 4, duration)
-                    } else {
-                        sqlite3_bind_null(insertSpan, 4)
-                    }
-                    sqlite3_bind_int64(insertSpan, 5, span.fingerprint)
-                    span.payload.withUnsafeBytes { bytes in
-                        _ = sqlite3_bind_blob(insertSpan, 6, bytes.baseAddress, Int32(bytes.count), SQLITE_TRANSIENT)
-                    }
-                    try step(insertSpan, db3)
+                    sqlite3_clear_bindings(insertSpan)
                     // An exact duplicate of a stored fragment changes nothing else either.
                     if sqlite3_changes(db3) == 0 { continue }
 

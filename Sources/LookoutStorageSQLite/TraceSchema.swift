@@ -1,7 +1,7 @@
 import GRDB
 
 /// The trace tables. Span fragments are stored whole (canonical JSON v2) with the columns
-/// queries filter on; `term_postings` is the inverted index of hashed search terms.
+/// traces are found by; `term_postings` is the inverted index of hashed search terms.
 enum TraceSchema {
     static func register(in migrator: inout DatabaseMigrator) {
         migrator.registerMigration("traces-v1") { db in
@@ -12,8 +12,6 @@ enum TraceSchema {
                     id INTEGER PRIMARY KEY,
                     trace_lo INTEGER NOT NULL,
                     trace_hi INTEGER NOT NULL,
-                    service TEXT,
-                    duration INTEGER,
                     fingerprint INTEGER NOT NULL,
                     payload BLOB NOT NULL
                 );
