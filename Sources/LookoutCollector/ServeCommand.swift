@@ -41,23 +41,26 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "lookout")
 
-        let store: SQLiteTraceStore
+        let shards: [SQLiteTraceStore]
         do {
             try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-            store = try SQLiteTraceStore(
-                path: configuration.dataDirectory + "/traces.sqlite",
-                options: TraceStoreOptions(strictTraceID: configuration.strictTraceID,
-                                           autocompleteKeys: configuration.autocompleteKeys),
-                maxQueuedSpans: configuration.maxQueuedSpans,
-                logger: Logger(label: "lookout.traces"))
+            shards = try (0..<configuration.writerShards).map { index in
+                try SQLiteTraceStore(
+                    path: configuration.dataDirectory + "/traces-\(index).sqlite",
+                    options: TraceStoreOptions(strictTraceID: configuration.strictTraceID,
+                                               autocompleteKeys: configuration.autocompleteKeys),
+                    maxQueuedSpans: max(1, configuration.maxQueuedSpans / configuration.writerShards),
+                    logger: Logger(label: "lookout.traces"))
+            }
         } catch {
             FileHandle.standardError.write(Data("lookout: cannot open the data directory \(configuration.dataDirectory): \(error)\n".utf8))
             throw ExitCode(1)
         }
+        let store = ShardedTraceStore(shards: shards)
         let retention = TraceRetentionService(store: store, retention: configuration.traceRetention,
                                               clock: ContinuousClock(), logger: Logger(label: "lookout.retention"))
         let app = buildApplication(configuration: configuration, traceStore: store,
-                                   services: [store, retention], logger: logger)
+                                   services: shards + [retention], logger: logger)
         logger.info("starting", metadata: ["lookout.listen": "\(configuration.listenAddress)",
                                             "lookout.data_dir": "\(configuration.dataDirectory)"])
         try await app.runService()

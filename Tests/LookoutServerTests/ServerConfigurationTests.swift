@@ -19,7 +19,7 @@ struct ServerConfigurationTests {
         let configuration = try ServerConfiguration.parse(yaml: """
             server: {listen: "[::1]:9999", max_request_bytes: 4096, dashboards: /srv/views}
             storage: {data_dir: /var/lib/lookout}
-            traces: {retention: 1d12h, strict_trace_id: false, autocomplete_keys: [env], default_lookback: 2h, max_queued_spans: 10}
+            traces: {retention: 1d12h, strict_trace_id: false, autocomplete_keys: [env], default_lookback: 2h, max_queued_spans: 10, writer_shards: 4}
             auth: {ingest_tokens: [a], query_tokens: [b, c]}
             log: {level: debug}
             """)
@@ -34,6 +34,7 @@ struct ServerConfigurationTests {
         expected.autocompleteKeys = ["env"]
         expected.defaultLookback = .seconds(7200)
         expected.maxQueuedSpans = 10
+        expected.writerShards = 4
         expected.ingestTokens = ["a"]
         expected.queryTokens = ["b", "c"]
         expected.logLevel = "debug"

@@ -47,6 +47,19 @@ struct SQLiteTraceStoreConformanceTests {
 }
 
 @Suite(.timeLimit(.minutes(2)))
+struct ShardedSQLiteTraceStoreConformanceTests {
+    /// Three shards, so traces of one case land on different shards and results are merged.
+    @Test(arguments: TraceStoreConformance.allCases)
+    func conformanceSharded(_ conformanceCase: TraceStoreConformanceCase) async throws {
+        try await conformanceCase.run { options in
+            var shards: [any TraceStore] = []
+            for _ in 0..<3 { shards.append(try await TempStores.factory(options)) }
+            return ShardedTraceStore(shards: shards)
+        }
+    }
+}
+
+@Suite(.timeLimit(.minutes(2)))
 struct SQLiteTraceStoreSegmentConformanceTests {
     @Test(arguments: TraceStoreConformance.allCases)
     func conformanceWithSegments(_ conformanceCase: TraceStoreConformanceCase) async throws {

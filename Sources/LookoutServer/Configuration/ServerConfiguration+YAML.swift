@@ -16,6 +16,7 @@ extension ServerConfiguration {
           autocomplete_keys: []
           default_lookback: 1d
           max_queued_spans: 200000
+          writer_shards: 1
         auth:
           ingest_tokens: []
           query_tokens: []
@@ -93,6 +94,9 @@ struct ConfigReader {
                     case "autocomplete_keys": c.autocompleteKeys = try strings(value, "traces.autocomplete_keys")
                     case "default_lookback": c.defaultLookback = try duration(value, "traces.default_lookback")
                     case "max_queued_spans": c.maxQueuedSpans = try int(value, "traces.max_queued_spans", min: 1)
+                    case "writer_shards":
+                        c.writerShards = try int(value, "traces.writer_shards", min: 1)
+                        guard c.writerShards <= 64 else { throw fail(value, "traces.writer_shards must be at most 64") }
                     default: throw unknown(keyNode, "traces.\(key)")
                     }
                 }

@@ -20,6 +20,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var defaultLookback: Duration = .seconds(86_400)
     /// `traces.max_queued_spans`: spans waiting for the disk beyond this are refused with 503.
     public var maxQueuedSpans = 200_000
+    /// `traces.writer_shards`: database files traces are spread over, each with its own writer.
+    public var writerShards = 1
     /// `auth.ingest_tokens`: bearer tokens accepted on the span endpoints; empty means open.
     public var ingestTokens: [String] = []
     /// `auth.query_tokens`: bearer tokens accepted on the query API; empty means open.
