@@ -43,9 +43,10 @@ public func buildApplication(
     let query = router.group("api/v2")
         .add(middleware: cors)
         .add(middleware: BearerTokenMiddleware(tokens: Set(configuration.queryTokens)))
-    let (seconds, _) = configuration.defaultLookback.components
+    let lookback = configuration.defaultLookback.components
+    let lookbackMillis = lookback.seconds * 1000 + lookback.attoseconds / 1_000_000_000_000_000
     ZipkinQueryController<AppRequestContext>(store: traceStore, autocompleteKeys: configuration.autocompleteKeys,
-                                             defaultLookbackMillis: seconds * 1000)
+                                             defaultLookbackMillis: max(1, lookbackMillis))
         .addRoutes(to: query)
 
     var app = Application(

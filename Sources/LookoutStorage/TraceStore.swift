@@ -7,7 +7,9 @@ import LookoutModel
 /// of an RPC, or parts reported late) and all are returned. An exact duplicate of a stored
 /// fragment is stored once, so a reporter that retries a batch does not duplicate spans.
 public protocol TraceStore: Sendable {
-    /// Stores a batch. When this returns the spans are durable; when it throws none are stored.
+    /// Stores a batch. When this returns the spans are durable. When it throws, none are stored
+    /// by a single store; a composite store (`ShardedTraceStore`) may have stored the part of
+    /// another shard, which the client's retry completes without duplicates.
     func accept(_ spans: [Span]) async throws
 
     /// Traces matching `query`, newest reference timestamp first, at most `query.limit`.

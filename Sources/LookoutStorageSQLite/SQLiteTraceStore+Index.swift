@@ -25,6 +25,16 @@ extension SQLiteTraceStore {
         }
     }
 
+    /// Writes the in-memory chunks as a segment in a transaction of its own, then drops them.
+    /// Runs on the writer's turn (the group committer), after the batch it follows is durable.
+    func flushMemtable(compactAfterwards: Bool = true) async throws {
+        let chunks = memtable.chunks
+        if chunks.isEmpty { return }
+        try await pool.write { db in try TermSegments.write(db, chunks: chunks) }
+        memtable.removeFlushed(chunks.count)
+        if compactAfterwards { scheduleCompaction() }
+    }
+
     /// Merges segments in the background, one merge after another, until none is due.
     func scheduleCompaction() {
         compaction.withLock { task in
@@ -32,10 +42,12 @@ extension SQLiteTraceStore {
             task = Task { [pool, logger] in
                 defer { self.compaction.withLock { $0 = nil } }
                 do {
-                    while !Task.isCancelled, let merge = try await pool.read({ db in try TermSegments.pickMerge(db) }) {
-                        try await TermSegments.merge(pool, level: merge.level, segments: merge.segments)
+                    while !Task.isCancelled, let step = try await pool.read({ db in try TermSegments.nextStep(db) }) {
+                        try await TermSegments.run(step, pool: pool)
                     }
                 } catch is CancellationError {
+                } catch let error as DatabaseError where error.resultCode == .SQLITE_INTERRUPT {
+                    // Cancelled by close(); the half-written segment is invisible and removed at the next start.
                 } catch {
                     logger.error("search index compaction failed", metadata: ["error": "\(error)"])
                 }

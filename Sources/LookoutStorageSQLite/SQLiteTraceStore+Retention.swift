@@ -10,6 +10,9 @@ import Synchronization
 extension SQLiteTraceStore {
     /// Traces are deleted in small transactions so ingest is never blocked for long.
     static let retentionChunk = 500
+    /// A trace written longer ago than the retention plus this goes whatever its timestamp says,
+    /// so a far-future timestamp cannot keep it (and the index segments holding it) forever.
+    static let futureSkewMillis: Int64 = 86_400_000
 
     @discardableResult
     public func deleteTraces(before cutoff: Int64) async throws -> Int {
@@ -21,10 +24,10 @@ extension SQLiteTraceStore {
             let count = try await pool.write { db -> Int? in
                 let refs = try Row.fetchAll(db, sql: """
                     SELECT trace_lo, trace_hi FROM traces WHERE ts < ?
-                    UNION ALL
-                    SELECT trace_lo, trace_hi FROM traces WHERE ts IS NULL AND written_at < ?
+                    UNION
+                    SELECT trace_lo, trace_hi FROM traces WHERE written_at < ? AND (ts IS NULL OR written_at < ?)
                     LIMIT ?
-                    """, arguments: [cutoff, cutoffMillis, Self.retentionChunk]).map { TraceRef(lo: $0[0], hi: $0[1]) }
+                    """, arguments: [cutoff, cutoffMillis, cutoffMillis - Self.futureSkewMillis, Self.retentionChunk]).map { TraceRef(lo: $0[0], hi: $0[1]) }
                 if refs.isEmpty { return nil }
                 var spanCount = 0
                 for ref in refs {
@@ -44,12 +47,10 @@ extension SQLiteTraceStore {
         try await pool.write { db in
             let oldest = try Int64.fetchOne(db, sql: "SELECT min(id) FROM spans") ?? Int64.max
             let expired = try Int64.fetchAll(db, sql: """
-                SELECT id FROM term_segments WHERE visible = 1 AND (max_ts < ? OR last_span < ?)
-                """, arguments: [cutoff - TermSegments.windowSlackMicros, oldest])
-            if !expired.isEmpty {
-                try db.execute(sql: "DELETE FROM term_postings WHERE segment IN (\(TermSegments.list(expired)))")
-                try db.execute(sql: "DELETE FROM term_segments WHERE id IN (\(TermSegments.list(expired)))")
-            }
+                SELECT id FROM term_segments WHERE visible = 1
+                  AND (max_ts < ? OR last_span < ? OR written_at < ?)
+                """, arguments: [cutoff - TermSegments.windowSlackMicros, oldest, cutoffMillis - Self.futureSkewMillis])
+            try TermSegments.delete(db, segments: expired)
             try db.execute(sql: "DELETE FROM names WHERE last_seen < ?", arguments: [cutoffMillis])
         }
         nameCache.withLock { cache in cache = cache.filter { $0.value >= cutoffMillis } }

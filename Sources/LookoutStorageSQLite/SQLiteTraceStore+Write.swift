@@ -9,9 +9,6 @@ import LookoutModel
 import LookoutStorage
 import Synchronization
 
-/// sqlite3's SQLITE_TRANSIENT is a macro Swift cannot import.
-let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-
 extension SQLiteTraceStore {
     /// Names are rewritten at most this often (ms), so `last_seen` stays useful for retention
     /// without a write per span.
@@ -32,7 +29,6 @@ extension SQLiteTraceStore {
     func write(_ batches: [PreparedBatch]) async throws {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let names = namesToWrite(batches, now: now)
-        let flushing = memtable.shouldFlush(maxPairs: indexPolicy.flushPairs, maxAge: indexPolicy.flushAge) ? memtable.chunks : []
         let lastSpan = try await pool.write { db -> Int64 in
             let insertSpan = try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO spans(trace_lo, trace_hi, fingerprint, payload) VALUES (?, ?, ?, ?)
@@ -62,9 +58,9 @@ extension SQLiteTraceStore {
                     // until the step inside the closure has run.
                     try span.payload.withUnsafeBytes { bytes in
                         sqlite3_bind_blob(insertSpan, 4, bytes.baseAddress, Int32(bytes.count), nil)
+                        defer { sqlite3_clear_bindings(insertSpan) }
                         try step(insertSpan, db3)
                     }
-                    sqlite3_clear_bindings(insertSpan)
                     // An exact duplicate of a stored fragment changes nothing else either.
                     if sqlite3_changes(db3) == 0 { continue }
 
@@ -102,20 +98,18 @@ extension SQLiteTraceStore {
                         """,
                     arguments: [name.kind, name.service, name.value, now])
             }
-            if !flushing.isEmpty { try TermSegments.write(db, chunks: flushing) }
             return lastSpan
         }
-        // Only now, committed, do the new terms become searchable and the flushed chunks go.
-        if !flushing.isEmpty {
-            memtable.removeFlushed(flushing.count)
-            scheduleCompaction()
-        }
+        // Only now, committed, do the new terms become searchable (before the client is answered).
         for batch in batches where !batch.postings.isEmpty {
             memtable.append(TermMemtable.Chunk(postings: batch.postings, lastSpan: lastSpan,
                                                minTimestamp: batch.minTimestamp, maxTimestamp: batch.maxTimestamp))
         }
         nameCache.withLock { cache in
             for name in names { cache[name] = now }
+        }
+        if memtable.shouldFlush(maxPairs: indexPolicy.flushPairs, maxAge: indexPolicy.flushAge) {
+            try await flushMemtable()
         }
     }
 

@@ -74,9 +74,15 @@ public final class SQLiteTraceStore: TraceStore, Sendable {
             return task
         }
         await running?.value
-        try await pool.writeWithoutTransaction { db in
-            _ = try db.checkpoint(.truncate)
-        }
+        // Shutdown may cancel the caller, and GRDB interrupts cancelled statements; these last
+        // writes run in a task of their own so they complete. Writing the in-memory index now
+        // saves rebuilding it at the next start.
+        try await Task {
+            try await self.flushMemtable(compactAfterwards: false)
+            try await self.pool.writeWithoutTransaction { db in
+                _ = try db.checkpoint(.truncate)
+            }
+        }.value
     }
 }
 

@@ -6,26 +6,53 @@ import Foundation
 import GRDB
 
 extension TermSegments {
-    /// Merging this many segments of one level makes one of the next level.
+    /// Merging up to this many segments of one level makes one of the next level.
     static let fanIn = 8
     /// Segments are not merged past this many pairs: a merge rewrites its inputs, and bigger
     /// segments only save a few index probes per query.
     static let maxMergedPairs: Int64 = 8_000_000
-    /// Output is written in transactions of this many terms so ingest never waits long.
-    static let mergeBatchTerms = 20_000
+    /// Rows read per input segment per round, so memory stays bounded and ingest never waits long.
+    static let mergeBatchRows = 10_000
+    static let topLevel = 4
 
-    /// Picks the oldest `fanIn` segments of the lowest level that has that many, if the merge
-    /// stays under the size cap.
-    static func pickMerge(_ db: Database) throws -> (level: Int, segments: [Int64])? {
-        for level in 0..<4 {
+    enum Step {
+        case merge(level: Int, segments: [Int64])
+        /// A segment too big to merge with its neighbours moves up a level unchanged, so the
+        /// level below keeps merging.
+        case promote(segment: Int64)
+    }
+
+    /// The next compaction step: the oldest segments of the lowest level that has `fanIn` of
+    /// them, as many as fit under the size cap.
+    static func nextStep(_ db: Database) throws -> Step? {
+        for level in 0..<topLevel {
             let rows = try Row.fetchAll(db, sql: """
                 SELECT id, pairs FROM term_segments WHERE visible = 1 AND level = ? ORDER BY id LIMIT ?
                 """, arguments: [level, fanIn])
             guard rows.count == fanIn else { continue }
-            let pairs = rows.reduce(Int64(0)) { $0 + ($1[1] as Int64) }
-            if pairs <= maxMergedPairs { return (level, rows.map { $0[0] }) }
+            var chosen: [Int64] = []
+            var pairs: Int64 = 0
+            for row in rows {
+                let size: Int64 = row[1]
+                if pairs + size > maxMergedPairs { break }
+                pairs += size
+                chosen.append(row[0])
+            }
+            if chosen.count >= 2 { return .merge(level: level, segments: chosen) }
+            return .promote(segment: rows[0][0])
         }
         return nil
+    }
+
+    static func run(_ step: Step, pool: DatabasePool) async throws {
+        switch step {
+        case .merge(let level, let segments):
+            try await merge(pool, level: level, segments: segments)
+        case .promote(let segment):
+            try await pool.write { db in
+                try db.execute(sql: "UPDATE term_segments SET level = level + 1 WHERE id = ?", arguments: [segment])
+            }
+        }
     }
 
     /// Merges segments into one of the next level. Output goes to an invisible segment in small
@@ -34,56 +61,56 @@ extension TermSegments {
     static func merge(_ pool: DatabasePool, level: Int, segments: [Int64]) async throws {
         let inputs = list(segments)
         let output = try await pool.write { db -> Int64 in
+            // A NULL bound means "probe always"; the output keeps that if any input has it.
             let bounds = try Row.fetchOne(db, sql: """
-                SELECT min(min_ts), max(max_ts), max(last_span) FROM term_segments WHERE id IN (\(inputs))
+                SELECT CASE WHEN count(min_ts) = count(*) THEN min(min_ts) END,
+                       CASE WHEN count(max_ts) = count(*) THEN max(max_ts) END,
+                       max(last_span), max(written_at)
+                FROM term_segments WHERE id IN (\(inputs))
                 """)!
-            return try newSegment(db, level: level + 1, minTs: bounds[0], maxTs: bounds[1], lastSpan: bounds[2] ?? 0)
+            return try newSegment(db, level: level + 1, minTs: bounds[0], maxTs: bounds[1], lastSpan: bounds[2] ?? 0,
+                                  writtenAt: bounds[3] ?? 0)
         }
         var pairs: Int64 = 0
-        var after: Int64? = nil
-        while true {
+        var after = Int64.min
+        var finished = false
+        while !finished {
             try Task.checkCancellation()
-            // Read a run of terms from the inputs (their lists are immutable), then write it.
-            let limit = mergeBatchTerms * fanIn
-            let afterTerm = after
-            let (batch, full) = try await pool.read { db -> ([(Int64, [TraceRef])], Bool) in
-                var sql = "SELECT term, traces FROM term_postings WHERE segment IN (\(inputs))"
-                var arguments: StatementArguments = []
-                if let afterTerm {
-                    sql += " AND term > ?"
-                    arguments += [afterTerm]
+            let from = after
+            // Each input is read in term order by its own primary-key range; rows up to the
+            // smallest last term of the inputs that filled their batch are complete.
+            let merged = try await pool.read { db -> (rows: [(Int64, [TraceRef])], bound: Int64?) in
+                var byTerm: [Int64: [[TraceRef]]] = [:]
+                var bound: Int64?
+                for segment in segments {
+                    let rows = try Row.fetchAll(db, sql: """
+                        SELECT term, traces FROM term_postings WHERE segment = ? AND term > ? ORDER BY term LIMIT ?
+                        """, arguments: [segment, from, mergeBatchRows])
+                    for row in rows {
+                        var refs: [TraceRef] = []
+                        try row.withUnsafeData(atIndex: 1) { data in data?.withUnsafeBytes { Postings.decode($0, into: &refs) } }
+                        byTerm[row[0], default: []].append(refs)
+                    }
+                    if rows.count == mergeBatchRows, let last: Int64 = rows.last?[0] { bound = min(bound ?? last, last) }
                 }
-                sql += " ORDER BY term LIMIT \(limit)"
-                var byTerm: [(Int64, [[TraceRef]])] = []
-                var rowCount = 0
-                let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
-                while let row = try rows.next() {
-                    rowCount += 1
-                    let term: Int64 = row[0]
-                    var refs: [TraceRef] = []
-                    try row.withUnsafeData(atIndex: 1) { data in data?.withUnsafeBytes { Postings.decode($0, into: &refs) } }
-                    if byTerm.last?.0 == term { byTerm[byTerm.count - 1].1.append(refs) } else { byTerm.append((term, [refs])) }
-                }
-                return (byTerm.map { ($0.0, Postings.union($0.1)) }, rowCount == limit)
+                let complete = byTerm.keys.filter { bound == nil || $0 <= bound! }.sorted()
+                return (complete.map { ($0, Postings.union(byTerm[$0]!)) }, bound)
             }
-            // A full read may have cut the last term's rows short; it is read again next round.
-            let toWrite = full ? Array(batch.dropLast()) : batch
-            if toWrite.isEmpty { break }
-            try await pool.write { db in
-                let insert = try db.cachedStatement(sql: "INSERT INTO term_postings(segment, term, traces) VALUES (?, ?, ?)")
-                for (term, refs) in toWrite {
-                    try insert.execute(arguments: [output, term, Data(Postings.encode(refs))])
+            if !merged.rows.isEmpty {
+                try await pool.write { db in
+                    let insert = try db.cachedStatement(sql: "INSERT INTO term_postings(segment, term, traces) VALUES (?, ?, ?)")
+                    for (term, refs) in merged.rows {
+                        try insert.execute(arguments: [output, term, Data(Postings.encode(refs))])
+                    }
                 }
+                pairs += merged.rows.reduce(Int64(0)) { $0 + Int64($1.1.count) }
             }
-            pairs += toWrite.reduce(Int64(0)) { $0 + Int64($1.1.count) }
-            after = toWrite.last!.0
-            if !full { break }
+            if let bound = merged.bound { after = bound } else { finished = true }
         }
         let total = pairs
         try await pool.write { db in
             try db.execute(sql: "UPDATE term_segments SET visible = 1, pairs = ? WHERE id = ?", arguments: [total, output])
-            try db.execute(sql: "DELETE FROM term_postings WHERE segment IN (\(inputs))")
-            try db.execute(sql: "DELETE FROM term_segments WHERE id IN (\(inputs))")
+            try delete(db, segments: segments)
         }
     }
 }

@@ -10,9 +10,10 @@ import GRDB
 /// B-tree instead of dirtying pages all over it, which is what made a plain (term, trace) index
 /// the bottleneck of ingest.
 enum TermSegments {
-    /// Segments are probed for traces whose spans fall this far outside a query's window, because a
-    /// trace's reference time (its root) can differ from the time of the span holding a term.
-    static let windowSlackMicros: Int64 = 3_600_000_000
+    /// Segments are probed for traces whose spans fall up to a day outside a query's window,
+    /// because a trace's reference time (its root) can differ from the time of the span holding a
+    /// term (long jobs, late fragments). Spans further away than that are found by ID only.
+    static let windowSlackMicros: Int64 = 86_400_000_000
 
     struct Segment {
         var id: Int64
@@ -29,7 +30,8 @@ enum TermSegments {
             if let t = chunk.minTimestamp { minTs = min(minTs ?? t, t) }
             if let t = chunk.maxTimestamp { maxTs = max(maxTs ?? t, t) }
         }
-        let id = try newSegment(db, level: 0, minTs: minTs, maxTs: maxTs, lastSpan: chunks.map(\.lastSpan).max() ?? 0)
+        let id = try newSegment(db, level: 0, minTs: minTs, maxTs: maxTs, lastSpan: chunks.map(\.lastSpan).max() ?? 0,
+                                writtenAt: Int64(Date().timeIntervalSince1970 * 1000))
         var pairs: Int64 = 0
         let insert = try db.cachedStatement(sql: "INSERT INTO term_postings(segment, term, traces) VALUES (?, ?, ?)")
         for term in merged.keys.sorted() {
@@ -40,10 +42,11 @@ enum TermSegments {
         try db.execute(sql: "UPDATE term_segments SET visible = 1, pairs = ? WHERE id = ?", arguments: [pairs, id])
     }
 
-    static func newSegment(_ db: Database, level: Int, minTs: Int64?, maxTs: Int64?, lastSpan: Int64) throws -> Int64 {
+    static func newSegment(_ db: Database, level: Int, minTs: Int64?, maxTs: Int64?, lastSpan: Int64,
+                           writtenAt: Int64) throws -> Int64 {
         try db.execute(sql: """
-            INSERT INTO term_segments(level, min_ts, max_ts, last_span, pairs, visible) VALUES (?, ?, ?, ?, 0, 0)
-            """, arguments: [level, minTs, maxTs, lastSpan])
+            INSERT INTO term_segments(level, min_ts, max_ts, last_span, written_at, pairs, visible) VALUES (?, ?, ?, ?, ?, 0, 0)
+            """, arguments: [level, minTs, maxTs, lastSpan, writtenAt])
         return db.lastInsertedRowID
     }
 
@@ -90,6 +93,13 @@ enum TermSegments {
     /// The last span row any visible segment indexes; later rows are rebuilt into memory.
     static func lastIndexedSpan(_ db: Database) throws -> Int64 {
         try Int64.fetchOne(db, sql: "SELECT max(last_span) FROM term_segments WHERE visible = 1") ?? 0
+    }
+
+    /// Deletes segments and their postings.
+    static func delete(_ db: Database, segments: [Int64]) throws {
+        if segments.isEmpty { return }
+        try db.execute(sql: "DELETE FROM term_postings WHERE segment IN (\(list(segments)))")
+        try db.execute(sql: "DELETE FROM term_segments WHERE id IN (\(list(segments)))")
     }
 
     /// Removes what an interrupted compaction left: segments never made visible.

@@ -8,8 +8,10 @@ enum TraceSchema {
             // One row per stored fragment. The fingerprint of the canonical encoding makes a
             // retried batch idempotent while distinct fragments sharing a span ID are all kept.
             try db.execute(sql: """
+                -- AUTOINCREMENT: ids are never reused after retention, because the search index
+                -- is rebuilt after a restart from the spans above its last indexed id.
                 CREATE TABLE spans (
-                    id INTEGER PRIMARY KEY,
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
                     trace_lo INTEGER NOT NULL,
                     trace_hi INTEGER NOT NULL,
                     fingerprint INTEGER NOT NULL,
@@ -28,7 +30,8 @@ enum TraceSchema {
                     PRIMARY KEY (trace_lo, trace_hi)
                 ) WITHOUT ROWID;
                 CREATE INDEX traces_by_ts ON traces(ts);
-                CREATE INDEX traces_by_written_at ON traces(written_at) WHERE ts IS NULL;
+                -- Retention also goes by write time, so a trace with a far-future timestamp expires.
+                CREATE INDEX traces_by_written_at ON traces(written_at);
 
                 -- The search index: immutable segments of sorted trace lists per hashed term
                 -- (see TermSegments). The newest terms live in memory until flushed.
@@ -38,6 +41,7 @@ enum TraceSchema {
                     min_ts INTEGER,
                     max_ts INTEGER,
                     last_span INTEGER NOT NULL,
+                    written_at INTEGER NOT NULL,
                     pairs INTEGER NOT NULL,
                     visible INTEGER NOT NULL
                 );

@@ -75,6 +75,8 @@ struct SpanIngestTests {
                 (Array(#"[{"traceId":"1","id":"1","binaryAnnotations":[]}]"#.utf8), "application/json", [], 400,
                  "Expected a JSON_V2 encoded list, but received: JSON_V1"),
                 ([0x0A, 0xFF], "application/x-protobuf", [], 400, "span 0: truncated input"),
+                // Not whitespace in proto3: 0x0A is the ListOfSpans field tag.
+                ([0x0A, 0x0A], "application/x-protobuf", [], 400, "span 0: truncated input"),
                 (Array("[]".utf8), "text/plain", [], 415,
                  #"unsupported Content-Type "text/plain"; expected application/json or application/x-protobuf"#),
                 ([UInt8](repeating: 0x20, count: 70_000), "application/json", [], 413,

@@ -106,7 +106,7 @@ struct SQLiteTraceStoreTests {
             try Row.fetchAll(db, sql: "SELECT level, count(*) FROM term_segments WHERE visible = 1 GROUP BY level ORDER BY level")
                 .map { "L\($0[0] as Int):\($0[1] as Int)" }
         }
-        #expect(segments.count > 1, "merged levels exist: \(segments)")
+        #expect(segments.contains { !$0.hasPrefix("L0") }, "merged segments exist: \(segments)")
         #expect(try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM term_segments WHERE level = 0") } ?? 99 < TermSegments.fanIn)
         let found = try await store.traces(matching: try errorSearch(today: Fixtures.today))
         #expect(Set(found.map { $0[0].traceID }) == Set(traces.map { $0[0].traceID }))
@@ -161,12 +161,33 @@ struct SQLiteTraceStoreTests {
         try await committer.submit(PreparedBatch([span, span], autocompleteKeys: []), write: { _ in })
     }
 
-    @Test func retentionDeletesOldTracesAndTheirIndexEntries() async throws {
+    @Test func compactionMakesProgressAtTheSizeCap() async throws {
         let store = try SQLiteTraceStore(path: TempStores.path(), logger: TempStores.logger)
+        // Eight level-0 segments whose first alone is at the cap: it moves up unchanged, then the
+        // rest, which fit, are merged.
+        let sizes: [Int64] = [TermSegments.maxMergedPairs] + Array(repeating: 10, count: TermSegments.fanIn)
+        try await store.pool.write { db in
+            for size in sizes {
+                let id = try TermSegments.newSegment(db, level: 0, minTs: 1, maxTs: 2, lastSpan: 0, writtenAt: 0)
+                try db.execute(sql: "UPDATE term_segments SET visible = 1, pairs = ? WHERE id = ?", arguments: [size, id])
+            }
+        }
+        let first = try await store.pool.read { db in try TermSegments.nextStep(db) }
+        guard case .promote = first else { Issue.record("expected a promotion, got \(String(describing: first))"); return }
+        try await TermSegments.run(first!, pool: store.pool)
+        let second = try await store.pool.read { db in try TermSegments.nextStep(db) }
+        guard case .merge(let level, let segments) = second else { Issue.record("expected a merge"); return }
+        #expect(level == 0 && segments.count == TermSegments.fanIn)
+    }
+
+    @Test func retentionDeletesOldTracesAndTheirIndexEntries() async throws {
+        let store = try SQLiteTraceStore(path: TempStores.path(), options: TraceStoreOptions(), maxQueuedSpans: 1000,
+                                         indexPolicy: TempStores.flushingPolicy, logger: TempStores.logger)
         let today = Fixtures.today
         let old = Fixtures.newTrace(today: today - 10 * Fixtures.day)
         let recent = Fixtures.newTrace(today: today)
-        try await store.accept(old + recent)
+        try await store.accept(old)
+        try await store.accept(recent)
         let deleted = try await store.deleteTraces(before: (today - 5 * Fixtures.day) * 1000)
         #expect(deleted == old.count)
         #expect(try await store.trace(id: old[0].traceID).isEmpty)
@@ -174,5 +195,12 @@ struct SQLiteTraceStoreTests {
         let wide = try TraceQuery(serviceName: "backend", annotationQuery: AnnotationQuery(["error": ""]),
                                   endTs: today + Fixtures.day, lookback: 30 * Fixtures.day, limit: 10)
         #expect(try await store.traces(matching: wide).map { $0[0].traceID } == [recent[0].traceID])
+        // The segment indexing only the old trace is gone with it.
+        await store.waitForCompaction()
+        let segments = try await store.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT min_ts, max_ts FROM term_segments WHERE visible = 1").map { ($0[0] as Int64?, $0[1] as Int64?) }
+        }
+        #expect(!segments.isEmpty)
+        #expect(segments.allSatisfy { ($0.1 ?? Int64.max) >= (today - 5 * Fixtures.day) * 1000 - TermSegments.windowSlackMicros })
     }
 }

@@ -204,16 +204,6 @@ extension JSONReader {
 }
 
 extension ZipkinJSONV2Decoder {
-    /// Decodes one span object, as stored by Lookout's span stores.
-    public static func decodeSpan(_ buffer: UnsafeBufferPointer<UInt8>) throws(CodecError) -> Span {
-        var reader = JSONReader(buffer)
-        let span = try decodeSpan(&reader)
-        try reader.expectEnd()
-        return span
-    }
-}
-
-extension ZipkinJSONV2Decoder {
     /// Decodes `[[span…],[span…]]`, the body of `/api/v2/traces`.
     public static func decodeTraces(_ bytes: [UInt8]) throws(CodecError) -> [[Span]] {
         do {

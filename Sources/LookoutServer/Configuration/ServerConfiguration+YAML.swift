@@ -182,7 +182,9 @@ public enum PrometheusDuration {
             rest = rest.dropFirst(unit.0.count)
             let (product, overflow) = value.multipliedReportingOverflow(by: unit.1)
             if overflow { return nil }
-            total += product
+            let (sum, sumOverflow) = total.addingReportingOverflow(product)
+            if sumOverflow { return nil }
+            total = sum
         }
         return .milliseconds(total)
     }

@@ -108,9 +108,13 @@ enum SpanPayload {
     }
 
     static func decode(_ bytes: UnsafeBufferPointer<UInt8>, format: ServerMetrics.SpanFormat) throws(CodecError) -> [Span] {
+        if bytes.isEmpty { return [] }
+        // Whitespace means nothing only in JSON; in proto3, 0x0A is the ListOfSpans field tag.
         var start = 0
-        while start < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[start]) { start += 1 }
-        if start == bytes.count { return [] }
+        if format != .proto3 {
+            while start < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[start]) { start += 1 }
+            if start == bytes.count { return [] }
+        }
         switch format {
         case .jsonV2, .jsonV1:
             let name = format == .jsonV2 ? "JSON_V2" : "JSON_V1"
