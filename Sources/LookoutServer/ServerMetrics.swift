@@ -24,7 +24,7 @@ public struct ServerMetrics: Sendable {
         for format in SpanFormat.allCases {
             let labels = [("format", format.rawValue)]
             received[format] = registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "lookout_spans_received", unitName: "total", helpText: "Spans accepted and stored"), labels: labels)
-            rejected[format] = registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "lookout_spans_rejected", unitName: "total", helpText: "Requests whose spans were rejected as malformed"), labels: labels)
+            rejected[format] = registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "lookout_span_requests_malformed", unitName: "total", helpText: "Requests whose spans were rejected as malformed"), labels: labels)
             bytes[format] = registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "lookout_span_bytes_received", unitName: "total", helpText: "Span payload bytes received, after decompression"), labels: labels)
         }
         self.spansReceived = received

@@ -121,7 +121,7 @@ struct SpanIngestTests {
             #expect(try await server.post("/api/v2/spans", Array("[{".utf8)).status == 400)
             let text = try await server.get("/metrics").text
             #expect(text.contains(#"lookout_spans_received_total{format="json_v2"} 4"#))
-            #expect(text.contains(#"lookout_spans_rejected_total{format="json_v2"} 1"#))
+            #expect(text.contains(#"lookout_span_requests_malformed_total{format="json_v2"} 1"#))
             #expect(text.contains(#"lookout_http_request_duration_seconds_count{route="/api/v2/spans",method="POST",status="202"} 1"#))
         }
     }
