@@ -4,7 +4,7 @@ Each client driver (clients/*.py) runs two checkouts through real instrumentatio
 
   "ok"   : every hop answers 200.
   "fail" : payments declines the card: its SERVER span gets http.status_code=500 and
-           an `error` tag, takes >= 30 ms longer, and its local "Authorize Card" span
+           an `error` tag, takes >= 500 ms longer, and its local "Authorize Card" span
            records an extra "card.declined" event; checkout's CLIENT span records the
            500, checkout and frontend answer 502.
 
@@ -32,7 +32,8 @@ PAY_DB_CLIENT = "INSERT Ledger"      # py_zipkin only: a CLIENT span to an unins
 FRAUD_EVENT = "fraud.check"           # on PAY_LOCAL in both traces
 DECLINED_EVENT = "card.declined"      # on PAY_LOCAL in the "fail" trace only
 ERROR_MESSAGE = "card declined"
-FAIL_DELAY_S = 0.03
+# Far above the few hundred ms a cold first "ok" checkout can take on a loaded 2-core machine.
+FAIL_DELAY_S = 0.5
 
 INSTRUMENTATION_NAME = "lookout-integration-shop"
 INSTRUMENTATION_VERSION = "1.0.0"
