@@ -34,9 +34,7 @@ struct PreparedBatch: Sendable {
     var names: Set<NameKey>
     /// The batch's search terms, sorted per term. Terms of a span that turns out to be a
     /// duplicate are harmless: they point at the same stored trace.
-    var postings: [Int64: [TraceRef]]
-    var minTimestamp: Int64?
-    var maxTimestamp: Int64?
+    var postings: PostingsBuilder
 
     init(_ spans: [Span], autocompleteKeys: [String]) {
         self.spans = spans.map(PreparedSpan.init)
@@ -52,16 +50,11 @@ struct PreparedBatch: Sendable {
             }
         }
         self.names = names
-        var builder: [Int64: [TraceRef]] = [:]
+        var postings = PostingsBuilder()
         for span in self.spans {
-            let ref = TraceRef(lo: span.lo, hi: span.hi)
-            for term in span.terms { builder[term, default: []].append(ref) }
-            if let t = span.timestamp {
-                minTimestamp = min(minTimestamp ?? t, t)
-                maxTimestamp = max(maxTimestamp ?? t, t)
-            }
+            postings.add(span.terms, trace: TraceRef(lo: span.lo, hi: span.hi), timestamp: span.timestamp)
         }
-        for (term, refs) in builder { builder[term] = refs.sortedUnique() }
-        self.postings = builder
+        postings.finish()
+        self.postings = postings
     }
 }

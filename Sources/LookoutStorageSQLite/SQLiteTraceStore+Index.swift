@@ -13,15 +13,18 @@ extension SQLiteTraceStore {
             let last = try TermSegments.lastIndexedSpan(db)
             let rows = try Row.fetchCursor(db, sql: "SELECT id, trace_lo, trace_hi, payload FROM spans WHERE id > ? ORDER BY id",
                                            arguments: [last])
-            var builder = ChunkBuilder()
+            var builder = PostingsBuilder()
+            var lastSpan: Int64 = 0
             var keys: [Int64] = []
             while let row = try rows.next() {
                 let span = try Self.decodePayload(row, column: 3)
                 keys.removeAll(keepingCapacity: true)
                 SearchTerm.keys(of: span, into: &keys)
-                builder.add(keys, trace: TraceRef(lo: row[1], hi: row[2]), span: row[0], timestamp: span.timestamp)
+                builder.add(keys, trace: TraceRef(lo: row[1], hi: row[2]), timestamp: span.timestamp)
+                lastSpan = row[0]
             }
-            if let chunk = builder.build() { memtable.append(chunk) }
+            builder.finish()
+            if lastSpan > 0 { memtable.append(builder.chunk(lastSpan: lastSpan)) }
         }
     }
 
@@ -56,28 +59,29 @@ extension SQLiteTraceStore {
     }
 }
 
-/// Collects one transaction's postings.
-struct ChunkBuilder {
-    private var postings: [Int64: [TraceRef]] = [:]
-    private var lastSpan: Int64 = 0
-    private var minTimestamp: Int64?
-    private var maxTimestamp: Int64?
+/// Collects the postings of a run of spans: the batch of one request, or the spans a restart
+/// re-indexes.
+struct PostingsBuilder {
+    private(set) var postings: [Int64: [TraceRef]] = [:]
+    private(set) var minTimestamp: Int64?
+    private(set) var maxTimestamp: Int64?
 
-    mutating func add(_ terms: [Int64], trace: TraceRef, span: Int64, timestamp: Int64?) {
+    mutating func add(_ terms: [Int64], trace: TraceRef, timestamp: Int64?) {
         for term in terms { postings[term, default: []].append(trace) }
-        lastSpan = max(lastSpan, span)
         if let timestamp {
             minTimestamp = min(minTimestamp ?? timestamp, timestamp)
             maxTimestamp = max(maxTimestamp ?? timestamp, timestamp)
         }
     }
 
-    func build() -> TermMemtable.Chunk? {
-        if postings.isEmpty && lastSpan == 0 { return nil }
-        var sorted: [Int64: [TraceRef]] = [:]
-        sorted.reserveCapacity(postings.count)
-        for (term, refs) in postings { sorted[term] = refs.sortedUnique() }
-        return TermMemtable.Chunk(postings: sorted, lastSpan: lastSpan, minTimestamp: minTimestamp, maxTimestamp: maxTimestamp)
+    /// Each term's traces sorted and unique, as chunks and segments hold them.
+    mutating func finish() {
+        for (term, refs) in postings { postings[term] = refs.sortedUnique() }
+    }
+
+    /// A memtable chunk of these postings; `finish()` must have run.
+    func chunk(lastSpan: Int64) -> TermMemtable.Chunk {
+        TermMemtable.Chunk(postings: postings, lastSpan: lastSpan, minTimestamp: minTimestamp, maxTimestamp: maxTimestamp)
     }
 }
 

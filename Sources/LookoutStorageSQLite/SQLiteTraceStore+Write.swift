@@ -101,9 +101,8 @@ extension SQLiteTraceStore {
             return lastSpan
         }
         // Only now, committed, do the new terms become searchable (before the client is answered).
-        for batch in batches where !batch.postings.isEmpty {
-            memtable.append(TermMemtable.Chunk(postings: batch.postings, lastSpan: lastSpan,
-                                               minTimestamp: batch.minTimestamp, maxTimestamp: batch.maxTimestamp))
+        for batch in batches where !batch.postings.postings.isEmpty {
+            memtable.append(batch.postings.chunk(lastSpan: lastSpan))
         }
         nameCache.withLock { cache in
             for name in names { cache[name] = now }

@@ -104,9 +104,6 @@ enum TermSegments {
 
     /// Removes what an interrupted compaction left: segments never made visible.
     static func removeInvisible(_ db: Database) throws {
-        try db.execute(sql: """
-            DELETE FROM term_postings WHERE segment IN (SELECT id FROM term_segments WHERE visible = 0);
-            DELETE FROM term_segments WHERE visible = 0;
-            """)
+        try delete(db, segments: try Int64.fetchAll(db, sql: "SELECT id FROM term_segments WHERE visible = 0"))
     }
 }
