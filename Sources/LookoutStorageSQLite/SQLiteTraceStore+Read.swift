@@ -71,7 +71,8 @@ extension SQLiteTraceStore {
         }
 
         func traces(_ keys: [Int64]) throws -> Set<TraceRef> {
-            var result = Set(try TermSegments.traces(db, segments: segments, keys: keys))
+            var result = Set<TraceRef>()
+            try TermSegments.traces(db, segments: segments, keys: keys, into: &result)
             for chunk in chunks { for key in keys { if let refs = chunk.postings[key] { result.formUnion(refs) } } }
             return result
         }

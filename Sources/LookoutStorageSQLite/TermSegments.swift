@@ -69,21 +69,20 @@ enum TermSegments {
             """) ?? 0
     }
 
-    /// The traces the segments hold for any of `keys`, sorted and unique.
-    static func traces(_ db: Database, segments: [Int64], keys: [Int64]) throws -> [TraceRef] {
-        if segments.isEmpty || keys.isEmpty { return [] }
+    /// The traces the segments hold for any of `keys`.
+    static func traces(_ db: Database, segments: [Int64], keys: [Int64], into result: inout Set<TraceRef>) throws {
+        if segments.isEmpty || keys.isEmpty { return }
         let rows = try Row.fetchCursor(db, sql: """
             SELECT traces FROM term_postings WHERE segment IN (\(list(segments))) AND term IN (\(list(keys)))
             """)
-        var lists: [[TraceRef]] = []
+        var refs: [TraceRef] = []
         while let row = try rows.next() {
-            var refs: [TraceRef] = []
+            refs.removeAll(keepingCapacity: true)
             try row.withUnsafeData(atIndex: 0) { data in
                 data?.withUnsafeBytes { Postings.decode($0, into: &refs) }
             }
-            lists.append(refs)
+            result.formUnion(refs)
         }
-        return Postings.union(lists)
     }
 
     static func list(_ values: [Int64]) -> String {
