@@ -60,6 +60,9 @@ public final class SQLiteTraceStore: TraceStore, Sendable {
 
     public func accept(_ spans: [Span]) async throws {
         if spans.isEmpty { return }
+        // Refuse before the work of preparing, so an overloaded store does not spend CPU on
+        // batches it will turn away; `submit` makes the binding check.
+        try committer.checkRoom(for: spans.count)
         let batch = PreparedBatch(spans, autocompleteKeys: options.autocompleteKeys)
         try await committer.submit(batch) { batches in
             try await self.write(batches)
@@ -100,12 +103,25 @@ final class GroupCommitter: Sendable {
 
     init(maxQueuedSpans: Int) { self.maxQueuedSpans = maxQueuedSpans }
 
+    /// The queue is bounded, but a batch always fits an empty queue, so no batch is refused forever.
+    private func admits(_ count: Int, _ state: State) -> Bool {
+        state.queuedSpans == 0 || state.queuedSpans + count <= maxQueuedSpans
+    }
+
+    private var overloaded: StorageError {
+        StorageError(.overloaded, "span writes are queued beyond \(maxQueuedSpans) spans")
+    }
+
+    func checkRoom(for count: Int) throws {
+        if !state.withLock({ admits(count, $0) }) { throw overloaded }
+    }
+
     func submit(_ batch: PreparedBatch, write: @escaping @Sendable ([PreparedBatch]) async throws -> Void) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             enum Decision { case rejected, queued, lead }
             let decision: Decision = state.withLock { state in
                 let count = batch.spans.count
-                if state.queuedSpans > 0 && state.queuedSpans + count > maxQueuedSpans { return .rejected }
+                if !admits(count, state) { return .rejected }
                 state.queue.append((batch, continuation))
                 state.queuedSpans += count
                 if state.writing { return .queued }
@@ -114,7 +130,7 @@ final class GroupCommitter: Sendable {
             }
             switch decision {
             case .rejected:
-                continuation.resume(throwing: StorageError(.overloaded, "span writes are queued beyond \(maxQueuedSpans) spans"))
+                continuation.resume(throwing: overloaded)
             case .queued:
                 break
             case .lead:
