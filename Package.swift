@@ -34,6 +34,12 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // L2: the time-series engine: head, write-ahead log, flushing to any MetricChunkStore.
+        .target(name: "LookoutTSDB", dependencies: [
+            "LookoutStorage", "LookoutCodecs",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         // L4: HTTP routes, configuration and the application builder.
         .target(name: "LookoutServer", dependencies: [
             "LookoutCodecs", "LookoutStorage",
@@ -47,7 +53,7 @@ let package = Package(
         ]),
         // L5: the `lookout` executable: the only place that picks a storage backend.
         .executableTarget(name: "LookoutCollector", dependencies: [
-            "LookoutServer", "LookoutStorageSQLite",
+            "LookoutServer", "LookoutStorageSQLite", "LookoutTSDB",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -59,6 +65,9 @@ let package = Package(
         .testTarget(name: "LookoutCodecsTests", dependencies: ["LookoutCodecs", "LookoutTestSupport"]),
         .testTarget(name: "LookoutStorageSQLiteTests", dependencies: [
             "LookoutStorageSQLite", "LookoutTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .testTarget(name: "LookoutTSDBTests", dependencies: [
+            "LookoutTSDB", "LookoutStorageSQLite", "LookoutTestSupport",
         ]),
         .testTarget(name: "LookoutServerTests", dependencies: [
             "LookoutServer", "LookoutStorageSQLite", "LookoutTestSupport",

@@ -30,11 +30,16 @@ public struct PersistedSeries: Sendable {
     public var labels: Labels
     /// The last timestamp of the series' in-order chunks, or nil when it has none.
     public var inOrderMaxTime: Int64?
+    /// The time range of all its chunks.
+    public var minTime: Int64?
+    public var maxTime: Int64?
 
-    public init(ref: UInt64, labels: Labels, inOrderMaxTime: Int64?) {
+    public init(ref: UInt64, labels: Labels, inOrderMaxTime: Int64?, minTime: Int64? = nil, maxTime: Int64? = nil) {
         self.ref = ref
         self.labels = labels
         self.inOrderMaxTime = inOrderMaxTime
+        self.minTime = minTime
+        self.maxTime = maxTime
     }
 }
 

@@ -38,7 +38,9 @@ public final class SQLiteChunkStore: MetricChunkStore, Sendable {
             var result: [PersistedSeries] = []
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT s.id, s.labels,
-                       (SELECT max(max_t) FROM chunks c WHERE c.series_id = s.id AND c.kind = 0)
+                       (SELECT max(max_t) FROM chunks c WHERE c.series_id = s.id AND c.kind = 0),
+                       (SELECT min(min_t) FROM chunks c WHERE c.series_id = s.id),
+                       (SELECT max(max_t) FROM chunks c WHERE c.series_id = s.id)
                 FROM series s ORDER BY s.id
                 """)
             while let row = try rows.next() {
@@ -46,7 +48,8 @@ public final class SQLiteChunkStore: MetricChunkStore, Sendable {
                 guard let labels = Labels(canonicalBytes: bytes) else {
                     throw StorageError(.corrupt, "series \(row[0] as Int64) has malformed labels")
                 }
-                result.append(PersistedSeries(ref: UInt64(row[0] as Int64), labels: labels, inOrderMaxTime: row[2]))
+                result.append(PersistedSeries(ref: UInt64(row[0] as Int64), labels: labels, inOrderMaxTime: row[2],
+                                              minTime: row[3], maxTime: row[4]))
             }
             return result
         }

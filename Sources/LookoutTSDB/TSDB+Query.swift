@@ -1,0 +1,123 @@
+import Logging
+import Synchronization
+import LookoutCodecs
+import LookoutModel
+import LookoutStorage
+
+extension TSDB {
+    public func select(_ matchers: [LabelMatcher], from: Int64, through: Int64) async throws -> [SeriesSamples] {
+        let series = index.withLock { $0.select(matchers) }.filter { series in
+            series.data.withLock { $0.firstTime <= through && $0.lastTime >= from }
+        }
+        guard !series.isEmpty else { return [] }
+        // Memory first, then closed chunks waiting for a flush, then the store: a chunk moves
+        // from one to the next in that order, and leaves the queue only after the store has it,
+        // so reading in this order never misses it (it may be seen twice; the merge dedupes).
+        let heads = series.map { $0.data.withLock { $0.snapshot() } }
+        let refs = Set(series.map(\.ref))
+        let queued = pending.withLock { queue in queue.filter { refs.contains($0.chunk.series) }.map(\.chunk) }
+        let stored = try store.chunks(series: series.map(\.ref), from: from, through: through)
+
+        var chunksByRef: [UInt64: [StoredChunk]] = [:]
+        for chunk in queued + stored where chunk.maxTime >= from && chunk.minTime <= through {
+            chunksByRef[chunk.series, default: []].append(chunk)
+        }
+        var result: [SeriesSamples] = []
+        for (position, entry) in series.enumerated() {
+            var merger = SampleMerger()
+            for chunk in chunksByRef[entry.ref] ?? [] {
+                guard chunk.encoding == XORChunk.encodingByte else {
+                    throw StorageError(.corrupt, "chunk of \(entry.labels) has unknown encoding \(chunk.encoding)")
+                }
+                do {
+                    merger.add(try XORChunk.decode(chunk.data), preferred: chunk.kind == .inOrder, from: from, through: through)
+                } catch {
+                    throw StorageError(.corrupt, "chunk of \(entry.labels) cannot be decoded: \(error)")
+                }
+            }
+            let head = heads[position]
+            if let open = head.chunk, let samples = try? XORChunk.decode(open) {
+                merger.add(samples, preferred: true, from: from, through: through)
+            }
+            merger.add(head.late, preferred: false, from: from, through: through)
+            let samples = merger.result()
+            if !samples.isEmpty { result.append(SeriesSamples(labels: entry.labels, samples: samples)) }
+        }
+        return result
+    }
+
+    public func series(_ selectors: [[LabelMatcher]], from: Int64, through: Int64) async throws -> [Labels] {
+        index.withLock { $0.select(any: selectors) }.filter { series in
+            series.data.withLock { $0.firstTime <= through && $0.lastTime >= from }
+        }.map(\.labels)
+    }
+
+    public func labelNames(_ selectors: [[LabelMatcher]], from: Int64, through: Int64) async throws -> [String] {
+        if selectors.isEmpty { return index.withLock { $0.postings.keys.sorted() } }
+        var names = Set<String>()
+        for labels in try await series(selectors, from: from, through: through) {
+            for label in labels.pairs { names.insert(label.name) }
+        }
+        return names.sorted()
+    }
+
+    public func labelValues(_ name: String, _ selectors: [[LabelMatcher]], from: Int64, through: Int64) async throws -> [String] {
+        if selectors.isEmpty { return index.withLock { ($0.postings[name]?.keys).map { $0.sorted() } ?? [] } }
+        var values = Set<String>()
+        for labels in try await series(selectors, from: from, through: through) {
+            if let value = labels[name] { values.insert(value) }
+        }
+        return values.sorted()
+    }
+
+    public func metadata(metric: String?) async throws -> [MetricMetadata] {
+        side.withLock { side in
+            if let metric { return side.metadata[metric].map { [$0] } ?? [] }
+            return side.metadata.values.sorted { $0.metricName < $1.metricName }
+        }
+    }
+
+    public func exemplars(_ selectors: [[LabelMatcher]], from: Int64, through: Int64) async throws -> [SeriesExemplars] {
+        let series = index.withLock { $0.select(any: selectors) }
+        guard !series.isEmpty else { return [] }
+        let refs = Set(series.map(\.ref))
+        var byRef: [UInt64: [Exemplar]] = [:]
+        for (ref, exemplar) in try store.exemplars(series: Array(refs), from: from, through: through) {
+            byRef[ref, default: []].append(exemplar)
+        }
+        side.withLock { side in
+            for (ref, exemplar, _) in side.pendingExemplars where refs.contains(ref) {
+                if let time = exemplar.timestamp, time >= from && time <= through { byRef[ref, default: []].append(exemplar) }
+            }
+        }
+        return series.compactMap { entry in
+            guard var exemplars = byRef[entry.ref] else { return nil }
+            exemplars.sort { ($0.timestamp ?? 0) < ($1.timestamp ?? 0) }
+            var unique: [Exemplar] = []
+            for exemplar in exemplars where unique.last != exemplar { unique.append(exemplar) }
+            return SeriesExemplars(labels: entry.labels, exemplars: unique)
+        }
+    }
+}
+
+/// Merges samples from chunks that may overlap into one time-ordered list; of two samples at
+/// the same time, the in-order one wins.
+struct SampleMerger {
+    private var entries: [(sample: MetricSampleBits, rank: UInt8)] = []
+
+    mutating func add(_ samples: [MetricSampleBits], preferred: Bool, from: Int64, through: Int64) {
+        for sample in samples where sample.timestamp >= from && sample.timestamp <= through {
+            entries.append((sample, preferred ? 0 : 1))
+        }
+    }
+
+    func result() -> [MetricSample] {
+        let sorted = entries.sorted { $0.sample.timestamp != $1.sample.timestamp ? $0.sample.timestamp < $1.sample.timestamp : $0.rank < $1.rank }
+        var result: [MetricSample] = []
+        result.reserveCapacity(sorted.count)
+        for entry in sorted where result.last?.timestamp != entry.sample.timestamp {
+            result.append(MetricSample(entry.sample.timestamp, entry.sample.value))
+        }
+        return result
+    }
+}
