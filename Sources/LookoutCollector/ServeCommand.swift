@@ -5,12 +5,13 @@ import Logging
 import LookoutServer
 import LookoutStorage
 import LookoutStorageSQLite
+import LookoutTSDB
 
 /// `lookout serve`: the collector. Flags override the config file, which overrides the embedded defaults.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the collector: Zipkin-compatible span ingest and query API.")
+        abstract: "Run the collector: Zipkin-compatible traces and Prometheus-compatible metrics.")
 
     @Option(name: .long, help: "YAML configuration file (default: the embedded configuration).")
     var config: String?
@@ -56,11 +57,29 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("lookout: cannot open the data directory \(configuration.dataDirectory): \(error)\n".utf8))
             throw ExitCode(1)
         }
+        let metrics = ServerMetrics()
+        let tsdb: TSDB
+        do {
+            let chunkStore = try SQLiteChunkStore(path: configuration.dataDirectory + "/metrics.sqlite")
+            tsdb = try TSDB(store: chunkStore, walDirectory: configuration.dataDirectory + "/metrics-wal",
+                            options: configuration.tsdbOptions,
+                            instrumentation: TSDBInstrumentation(
+                                walSync: { metrics.metricIngest.observeWALSync(seconds: $0) },
+                                flush: { metrics.metricIngest.observeFlush(seconds: $0) }),
+                            logger: Logger(label: "lookout.metrics"))
+        } catch {
+            FileHandle.standardError.write(Data("lookout: cannot open the metrics store in \(configuration.dataDirectory): \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        let backend = MetricsBackend(store: tsdb, appender: tsdb) {
+            let statistics = tsdb.statistics()
+            return (statistics.headSeries, statistics.headChunks, statistics.pendingChunks, statistics.walBytes, statistics.storeBytes)
+        }
         let store = ShardedTraceStore(shards: shards)
         let retention = TraceRetentionService(store: store, retention: configuration.traceRetention,
                                               clock: ContinuousClock(), logger: Logger(label: "lookout.retention"))
-        let app = buildApplication(configuration: configuration, traceStore: store,
-                                   services: shards + [retention], logger: logger)
+        let app = buildApplication(configuration: configuration, traceStore: store, metricsBackend: backend,
+                                   metrics: metrics, services: shards + [retention, tsdb], logger: logger)
         logger.info("starting", metadata: ["lookout.listen": "\(configuration.listenAddress)",
                                             "lookout.data_dir": "\(configuration.dataDirectory)"])
         try await app.runService()

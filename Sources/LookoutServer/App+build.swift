@@ -10,6 +10,7 @@ import ServiceLifecycle
 public func buildApplication(
     configuration: ServerConfiguration,
     traceStore: any TraceStore,
+    metricsBackend: MetricsBackend? = nil,
     metrics: ServerMetrics = ServerMetrics(),
     services: [any Service] = [],
     logger: Logger,
@@ -24,6 +25,14 @@ public func buildApplication(
         json(Array(#"{"status":"UP","zipkin":{"status":"UP","details":{"TraceStore":{"status":"UP"}}}}"#.utf8))
     }
     router.get("metrics") { _, _ in
+        if let metricsBackend {
+            let statistics = metricsBackend.statistics()
+            metrics.metricIngest.headSeries.set(Double(statistics.headSeries))
+            metrics.metricIngest.headChunks.set(Double(statistics.headChunks))
+            metrics.metricIngest.pendingChunks.set(Double(statistics.pendingChunks))
+            metrics.metricIngest.walBytes.set(Double(statistics.walBytes))
+            metrics.metricIngest.storeBytes.set(Double(statistics.storeBytes))
+        }
         var bytes: [UInt8] = []
         metrics.registry.emit(into: &bytes)
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
@@ -39,6 +48,18 @@ public func buildApplication(
     SpanIngestController<AppRequestContext>(store: traceStore, maxBodyBytes: configuration.maxRequestBytes,
                                             metrics: metrics, logger: logger)
         .addRoutes(to: ingest)
+    if let metricsBackend {
+        MetricIngestController<AppRequestContext>(
+            appender: metricsBackend.appender, maxBodyBytes: configuration.maxRequestBytes,
+            maxSamplesPerRequest: configuration.maxSamplesPerRequest, maxLabelsPerSeries: configuration.maxLabelsPerSeries,
+            metrics: metrics.metricIngest, logger: logger)
+            .addRoutes(to: ingest)
+        let metricQuery = router.group("api/v1")
+            .add(middleware: cors)
+            .add(middleware: BearerTokenMiddleware(tokens: Set(configuration.queryTokens)))
+        MetricReadController<AppRequestContext>(store: metricsBackend.store, maxSeries: 100_000)
+            .addRoutes(to: metricQuery)
+    }
 
     let query = router.group("api/v2")
         .add(middleware: cors)

@@ -4,12 +4,14 @@ import Hummingbird
 /// escapes), as Zipkin's server decodes them and as Python's requests and Java's URLEncoder send.
 struct QueryParameters: Sendable {
     private var values: [String: String] = [:]
+    private var repeated: [String: [String]] = [:]
 
     init(query: String?) {
         guard let query, !query.isEmpty else { return }
         for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let name = QueryParameters.decode(parts[0])
+            repeated[name, default: []].append(parts.count > 1 ? QueryParameters.decode(parts[1]) : "")
             // The first occurrence wins, as in Zipkin.
             if values[name] == nil {
                 values[name] = parts.count > 1 ? QueryParameters.decode(parts[1]) : ""
@@ -18,6 +20,24 @@ struct QueryParameters: Sendable {
     }
 
     func get(_ name: String) -> String? { values[name] }
+
+    /// Every value of a repeated parameter (`match[]=a&match[]=b`), in order.
+    func all(_ name: String) -> [String] { repeated[name] ?? [] }
+
+    /// Parameters of a GET query string and of a POST form body together, as Prometheus reads them.
+    static func from(_ request: Request, maxFormBytes: Int = 1 << 20) async throws -> QueryParameters {
+        var parameters = QueryParameters(query: request.uri.query)
+        let contentType = request.headers[.contentType]?.lowercased() ?? ""
+        if request.method == .post, contentType.hasPrefix("application/x-www-form-urlencoded") {
+            let body = try await RequestBody.collect(request, maxBytes: maxFormBytes) {}
+            let form = QueryParameters(query: String(buffer: body))
+            for (name, values) in form.repeated {
+                parameters.repeated[name, default: []].append(contentsOf: values)
+                if parameters.values[name] == nil { parameters.values[name] = values.first }
+            }
+        }
+        return parameters
+    }
 
     func requireString(_ name: String) throws -> String {
         guard let value = values[name] else { throw PlainTextError(.badRequest, "\(name) is required") }

@@ -9,6 +9,7 @@ public struct ServerMetrics: Sendable {
     let spansDropped: Counter
     let bytesReceived: [SpanFormat: Counter]
     let requestsRejected: Counter
+    public let metricIngest: MetricIngestMetrics
 
     public enum SpanFormat: String, Sendable, CaseIterable {
         case jsonV2 = "json_v2"
@@ -32,6 +33,7 @@ public struct ServerMetrics: Sendable {
         self.bytesReceived = bytes
         self.spansDropped = registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "lookout_spans_dropped", unitName: "total", helpText: "Decoded spans not stored because storage failed or was overloaded"))
         self.requestsRejected = registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "lookout_span_requests_rejected", unitName: "total", helpText: "Span requests answered with a 4xx"))
+        self.metricIngest = MetricIngestMetrics(registry: registry)
     }
 
     func requestDuration(route: String, method: String, status: Int) -> DurationHistogram {

@@ -344,6 +344,7 @@ struct LineCursor {
 
     var atEnd: Bool { index >= bytes.endIndex }
     var peek: UInt8? { atEnd ? nil : bytes[index] }
+    var peekSecond: UInt8? { index + 1 < bytes.endIndex ? bytes[index + 1] : nil }
     mutating func advance() { index += 1 }
 
     /// Skips spaces and tabs; tells whether there were any.

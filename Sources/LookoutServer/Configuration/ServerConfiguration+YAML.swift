@@ -17,6 +17,15 @@ extension ServerConfiguration {
           default_lookback: 1d
           max_queued_spans: 200000
           writer_shards: 1
+        metrics:
+          retention: 15d
+          out_of_order_window: 10m
+          max_series: 2000000
+          max_series_per_metric: 200000
+          max_labels_per_series: 64
+          max_label_name_length: 1024
+          max_label_value_length: 4096
+          max_samples_per_request: 500000
         auth:
           ingest_tokens: []
           query_tokens: []
@@ -98,6 +107,20 @@ struct ConfigReader {
                         c.writerShards = try int(value, "traces.writer_shards", min: 1)
                         guard c.writerShards <= 64 else { throw fail(value, "traces.writer_shards must be at most 64") }
                     default: throw unknown(keyNode, "traces.\(key)")
+                    }
+                }
+            case "metrics":
+                for (key, keyNode, value) in try mapping(value, section) {
+                    switch key {
+                    case "retention": c.metricRetention = try duration(value, "metrics.retention")
+                    case "out_of_order_window": c.outOfOrderWindow = try duration(value, "metrics.out_of_order_window")
+                    case "max_series": c.maxSeries = try int(value, "metrics.max_series", min: 1)
+                    case "max_series_per_metric": c.maxSeriesPerMetric = try int(value, "metrics.max_series_per_metric", min: 1)
+                    case "max_labels_per_series": c.maxLabelsPerSeries = try int(value, "metrics.max_labels_per_series", min: 1)
+                    case "max_label_name_length": c.maxLabelNameLength = try int(value, "metrics.max_label_name_length", min: 1)
+                    case "max_label_value_length": c.maxLabelValueLength = try int(value, "metrics.max_label_value_length", min: 1)
+                    case "max_samples_per_request": c.maxSamplesPerRequest = try int(value, "metrics.max_samples_per_request", min: 1)
+                    default: throw unknown(keyNode, "metrics.\(key)")
                     }
                 }
             case "auth":

@@ -29,6 +29,17 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// `log.level`: trace, debug, info, notice, warning, error or critical.
     public var logLevel = "info"
 
+    /// How long metric samples are kept.
+    public var metricRetention: Duration = .seconds(15 * 86_400)
+    /// How far behind a series' newest sample a late sample is still stored.
+    public var outOfOrderWindow: Duration = .seconds(600)
+    public var maxSeries = 2_000_000
+    public var maxSeriesPerMetric = 200_000
+    public var maxLabelsPerSeries = 64
+    public var maxLabelNameLength = 1024
+    public var maxLabelValueLength = 4096
+    public var maxSamplesPerRequest = 500_000
+
     public init() {}
 
     public var listenAddress: String { "\(listenHost):\(listenPort)" }

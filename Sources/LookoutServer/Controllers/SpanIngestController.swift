@@ -62,32 +62,11 @@ public struct SpanIngestController<Context: RequestContext>: Sendable {
     }
 
     private func collect(_ request: Request) async throws -> ByteBuffer {
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodyBytes {
-            metrics.requestsRejected.increment()
-            throw PlainTextError(.contentTooLarge, "request body of \(length) bytes exceeds the limit of \(maxBodyBytes) bytes")
-        }
-        do {
-            return try await request.body.collect(upTo: maxBodyBytes)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            metrics.requestsRejected.increment()
-            throw PlainTextError(.contentTooLarge, "request body exceeds the limit of \(maxBodyBytes) bytes")
-        }
+        try await RequestBody.collect(request, maxBytes: maxBodyBytes) { metrics.requestsRejected.increment() }
     }
 
     private func gunzip(_ body: inout ByteBuffer) throws -> ByteBuffer {
-        if body.readableBytes == 0 { return body }
-        do {
-            let inflated = try body.decompress(with: .gzip(), maxSize: maxBodyBytes)
-            // The decompressor checks its limit per buffer growth step, so check exactly here.
-            guard inflated.readableBytes <= maxBodyBytes else { throw CompressNIOError.bufferOverflow }
-            return inflated
-        } catch let error as CompressNIOError where error == .bufferOverflow {
-            metrics.requestsRejected.increment()
-            throw PlainTextError(.contentTooLarge, "gzip body inflates past the limit of \(maxBodyBytes) bytes")
-        } catch {
-            metrics.requestsRejected.increment()
-            throw PlainTextError(.badRequest, "Cannot gunzip spans")
-        }
+        try RequestBody.gunzip(body, maxBytes: maxBodyBytes, what: "spans") { metrics.requestsRejected.increment() }
     }
 }
 
