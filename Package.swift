@@ -70,7 +70,7 @@ let package = Package(
             "LookoutTSDB", "LookoutStorageSQLite", "LookoutTestSupport",
         ]),
         .testTarget(name: "LookoutServerTests", dependencies: [
-            "LookoutServer", "LookoutStorageSQLite", "LookoutTestSupport",
+            "LookoutServer", "LookoutStorageSQLite", "LookoutTSDB", "LookoutTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),

@@ -102,6 +102,11 @@ public final class TSDB: MetricStore, MetricAppender, Service, Sendable {
         flushLogging()
     }
 
+    /// Closes the log without flushing, as a crash would leave things (for tests of recovery).
+    func closeWithoutFlushing() {
+        wal.close()
+    }
+
     public func statistics() -> TSDBStatistics {
         let all = index.withLock { Array($0.byRef.values) }
         let headChunks = all.reduce(0) { $0 + ($1.data.withLock { $0.chunk == nil ? 0 : 1 }) }

@@ -5,6 +5,7 @@ import Logging
 import LookoutServer
 import LookoutStorage
 import LookoutStorageSQLite
+import LookoutTSDB
 import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
@@ -14,6 +15,7 @@ import ServiceLifecycle
 struct LiveServer {
     let baseURL: String
     let store: SQLiteTraceStore
+    let tsdb: TSDB
     let metrics: ServerMetrics
 
     struct Reply {
@@ -39,9 +41,18 @@ struct LiveServer {
         let store = try SQLiteTraceStore(path: directory.appendingPathComponent("traces.sqlite").path, options: options,
                                          maxQueuedSpans: maxQueuedSpans, logger: logger)
         let metrics = ServerMetrics()
+        var tsdbOptions = TSDBOptions()
+        tsdbOptions.maxSeries = configuration.maxSeries
+        tsdbOptions.maxLabelsPerSeries = configuration.maxLabelsPerSeries
+        let tsdb = try TSDB(store: try SQLiteChunkStore(path: directory.appendingPathComponent("metrics.sqlite").path),
+                            walDirectory: directory.appendingPathComponent("metrics-wal").path, options: tsdbOptions, logger: logger)
+        let backend = MetricsBackend(store: tsdb, appender: tsdb) {
+            let statistics = tsdb.statistics()
+            return (statistics.headSeries, statistics.headChunks, statistics.pendingChunks, statistics.walBytes, statistics.storeBytes)
+        }
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let app = buildApplication(configuration: configuration, traceStore: store, metrics: metrics, services: [store],
-                                   logger: logger) { channel in
+        let app = buildApplication(configuration: configuration, traceStore: store, metricsBackend: backend, metrics: metrics,
+                                   services: [store, tsdb], logger: logger) { channel in
             portContinuation.yield(channel.localAddress?.port ?? 0)
             portContinuation.finish()
         }
@@ -50,7 +61,7 @@ struct LiveServer {
             tasks.addTask { try await group.run() }
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next() else { throw CancellationError() }
-            let server = LiveServer(baseURL: "http://127.0.0.1:\(port)", store: store, metrics: metrics)
+            let server = LiveServer(baseURL: "http://127.0.0.1:\(port)", store: store, tsdb: tsdb, metrics: metrics)
             do {
                 let result = try await body(server)
                 await group.triggerGracefulShutdown()
