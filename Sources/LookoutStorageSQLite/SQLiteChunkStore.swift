@@ -7,6 +7,7 @@ import GRDB
 import GRDBSQLite
 import LookoutModel
 import LookoutStorage
+import Synchronization
 
 /// Closed metric chunks, series and their label postings in one SQLite file (WAL mode).
 ///
@@ -16,6 +17,8 @@ import LookoutStorage
 public final class SQLiteChunkStore: MetricChunkStore, Sendable {
     let pool: DatabasePool
     let path: String
+    /// Label pair → id, for pairs already in the database.
+    let pairCache = Mutex<[Label: Int64]>([:])
 
     public init(path: String) throws {
         self.path = path
@@ -25,6 +28,8 @@ public final class SQLiteChunkStore: MetricChunkStore, Sendable {
         configuration.maximumReaderCount = 4
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA cache_size = -32768")
+            // After a checkpoint the SQLite WAL shrinks back instead of keeping its peak size.
+            try db.execute(sql: "PRAGMA journal_size_limit = 4194304")
         }
         pool = try DatabasePool(path: path, configuration: configuration)
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
@@ -35,21 +40,33 @@ public final class SQLiteChunkStore: MetricChunkStore, Sendable {
 
     public func loadSeries() throws -> [PersistedSeries] {
         try pool.read { db in
+            var pairs: [Int64: Label] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT id, name, value FROM label_pairs") {
+                pairs[row[0]] = Label(row[1], row[2])
+            }
+            var times: [Int64: (Int64?, Int64?, Int64?)] = [:]
+            // Covered by chunks_by_series: no chunk data is read.
+            for row in try Row.fetchAll(db, sql: """
+                SELECT series_id, max(CASE WHEN kind = 0 THEN max_t END), min(min_t), max(max_t)
+                FROM chunks GROUP BY series_id
+                """) {
+                times[row[0]] = (row[1], row[2], row[3])
+            }
             var result: [PersistedSeries] = []
-            let rows = try Row.fetchCursor(db, sql: """
-                SELECT s.id, s.labels,
-                       (SELECT max(max_t) FROM chunks c WHERE c.series_id = s.id AND c.kind = 0),
-                       (SELECT min(min_t) FROM chunks c WHERE c.series_id = s.id),
-                       (SELECT max(max_t) FROM chunks c WHERE c.series_id = s.id)
-                FROM series s ORDER BY s.id
-                """)
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, pairs FROM series ORDER BY id")
             while let row = try rows.next() {
-                let bytes: [UInt8] = [UInt8](row[1] as Data)
-                guard let labels = Labels(canonicalBytes: bytes) else {
-                    throw StorageError(.corrupt, "series \(row[0] as Int64) has malformed labels")
+                let ref: Int64 = row[0]
+                var labels: [Label] = []
+                for id in PairList.decode([UInt8](row[1] as Data)) {
+                    guard let pair = pairs[Int64(id)] else { throw StorageError(.corrupt, "series \(ref) names a missing label pair \(id)") }
+                    labels.append(pair)
                 }
-                result.append(PersistedSeries(ref: UInt64(row[0] as Int64), labels: labels, inOrderMaxTime: row[2],
-                                              minTime: row[3], maxTime: row[4]))
+                let span = times[ref]
+                result.append(PersistedSeries(ref: UInt64(ref), labels: Labels(sorted: labels), inOrderMaxTime: span?.0,
+                                              minTime: span?.1, maxTime: span?.2))
+            }
+            pairCache.withLock { cache in
+                for (id, label) in pairs { cache[label] = id }
             }
             return result
         }
@@ -57,22 +74,43 @@ public final class SQLiteChunkStore: MetricChunkStore, Sendable {
 
     public func write(_ flush: ChunkFlush) throws {
         guard !flush.isEmpty else { return }
-        try pool.write { db in
+        // Pair ids enter the cache only once their transaction has committed.
+        let newPairs = try pool.write { db -> [Label: Int64] in
             let connection = db.sqliteConnection
+            var newPairs: [Label: Int64] = [:]
             if !flush.newSeries.isEmpty {
-                let insertSeries = try db.cachedStatement(sql: "INSERT OR IGNORE INTO series(id, labels) VALUES (?, ?)")
-                let insertPosting = try db.cachedStatement(sql: "INSERT OR IGNORE INTO postings(name, value, series_id) VALUES (?, ?, ?)")
+                let known = pairCache.withLock { $0 }
+                let insertPair = try db.cachedStatement(sql: "INSERT INTO label_pairs(name, value, series) VALUES (?, ?, x'')")
+                let insertSeries = try db.cachedStatement(sql: "INSERT OR IGNORE INTO series(id, pairs) VALUES (?, ?)")
+                var refsByPair: [Int64: [UInt64]] = [:]
                 for series in flush.newSeries {
-                    try insertSeries.execute(arguments: [Int64(series.ref), Data(series.labels.canonicalBytes)])
+                    var ids: [UInt64] = []
                     for label in series.labels.pairs {
-                        try insertPosting.execute(arguments: [label.name, label.value, Int64(series.ref)])
+                        let id: Int64
+                        if let found = known[label] ?? newPairs[label] {
+                            id = found
+                        } else {
+                            try insertPair.execute(arguments: [label.name, label.value])
+                            id = db.lastInsertedRowID
+                            newPairs[label] = id
+                        }
+                        ids.append(UInt64(id))
+                        refsByPair[id, default: []].append(series.ref)
                     }
+                    try insertSeries.execute(arguments: [Int64(series.ref), Data(PairList.encode(ids))])
+                }
+                // Postings grow by appending: refs only increase, so no list is read back.
+                let appendRefs = try db.cachedStatement(sql: "UPDATE label_pairs SET series = series || ? WHERE id = ?")
+                for (id, refs) in refsByPair {
+                    try appendRefs.execute(arguments: [Data(PairList.encode(refs)), id])
                 }
             }
             // The bulk of a flush: bound through the C API, the blob without a copy.
             let insertChunk = try db.cachedStatement(sql: """
                 INSERT INTO chunks(series_id, min_t, max_t, kind, encoding, data) VALUES (?, ?, ?, ?, ?, ?)
                 """).sqliteStatement
+            var firstChunk: Int64?
+            var newestTime = Int64.min
             for chunk in flush.chunks {
                 sqlite3_reset(insertChunk)
                 sqlite3_bind_int64(insertChunk, 1, Int64(chunk.series))
@@ -88,6 +126,12 @@ public final class SQLiteChunkStore: MetricChunkStore, Sendable {
                         throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(connection)))
                     }
                 }
+                if firstChunk == nil { firstChunk = db.lastInsertedRowID }
+                newestTime = max(newestTime, chunk.maxTime)
+            }
+            if let firstChunk {
+                try db.execute(sql: "INSERT INTO flushes(first_chunk, last_chunk, max_t) VALUES (?, ?, ?)",
+                               arguments: [firstChunk, db.lastInsertedRowID, newestTime])
             }
             if !flush.metadata.isEmpty {
                 let upsert = try db.cachedStatement(sql: """
@@ -111,6 +155,10 @@ public final class SQLiteChunkStore: MetricChunkStore, Sendable {
                     try insert.execute(arguments: [key, seen])
                 }
             }
+            return newPairs
+        }
+        pairCache.withLock { cache in
+            cache.merge(newPairs) { old, _ in old }
         }
     }
 
@@ -153,19 +201,27 @@ public final class SQLiteChunkStore: MetricChunkStore, Sendable {
 
     public func deleteBefore(_ cutoff: Int64, idleSeries: Set<UInt64>) throws -> RetentionResult {
         try pool.write { db in
-            try db.execute(sql: "DELETE FROM chunks WHERE max_t < ?", arguments: [cutoff])
-            var result = RetentionResult(chunksDeleted: db.changesCount)
+            // Chunks go by flush: a flush whose newest sample is older than the cutoff is a
+            // contiguous range of chunk ids, deleted with one range scan.
+            var result = RetentionResult()
+            for row in try Row.fetchAll(db, sql: "SELECT first_chunk, last_chunk FROM flushes WHERE max_t < ?", arguments: [cutoff]) {
+                try db.execute(sql: "DELETE FROM chunks WHERE id BETWEEN ? AND ?", arguments: [row[0] as Int64, row[1] as Int64])
+                result.chunksDeleted += db.changesCount
+            }
+            try db.execute(sql: "DELETE FROM flushes WHERE max_t < ?", arguments: [cutoff])
             let check = try db.cachedStatement(sql: "SELECT 1 FROM chunks WHERE series_id = ? LIMIT 1")
+            var removedByPair: [Int64: Set<UInt64>] = [:]
             for ref in idleSeries.sorted() where try Row.fetchOne(check, arguments: [Int64(ref)]) == nil {
-                if let bytes = try Data.fetchOne(db, sql: "SELECT labels FROM series WHERE id = ?", arguments: [Int64(ref)]),
-                   let labels = Labels(canonicalBytes: [UInt8](bytes)) {
-                    for label in labels.pairs {
-                        try db.execute(sql: "DELETE FROM postings WHERE name = ? AND value = ? AND series_id = ?",
-                                       arguments: [label.name, label.value, Int64(ref)])
-                    }
+                if let pairs = try Data.fetchOne(db, sql: "SELECT pairs FROM series WHERE id = ?", arguments: [Int64(ref)]) {
+                    for id in PairList.decode([UInt8](pairs)) { removedByPair[Int64(id), default: []].insert(ref) }
                 }
                 try db.execute(sql: "DELETE FROM series WHERE id = ?", arguments: [Int64(ref)])
                 result.seriesDeleted.append(ref)
+            }
+            for (id, removed) in removedByPair {
+                guard let refs = try Data.fetchOne(db, sql: "SELECT series FROM label_pairs WHERE id = ?", arguments: [id]) else { continue }
+                let kept = PairList.decode([UInt8](refs)).filter { !removed.contains($0) }
+                try db.execute(sql: "UPDATE label_pairs SET series = ? WHERE id = ?", arguments: [Data(PairList.encode(kept)), id])
             }
             try db.execute(sql: "DELETE FROM exemplars WHERE ts < ?", arguments: [cutoff])
             try db.execute(sql: "DELETE FROM idempotency_keys WHERE seen_ms < ?", arguments: [cutoff])
@@ -229,20 +285,22 @@ enum MetricSchema {
     static func register(in migrator: inout DatabaseMigrator) {
         migrator.registerMigration("metrics-v1") { db in
             try db.execute(sql: """
-                -- labels: Labels.canonicalBytes (name 0xff value 0xff ...).
-                CREATE TABLE series (
+                -- The inverted index: each distinct label pair once, with the series that carry
+                -- it (uvarint refs, ascending). Series name their labels by pair id.
+                CREATE TABLE label_pairs (
                     id INTEGER PRIMARY KEY,
-                    labels BLOB NOT NULL UNIQUE
-                );
-                -- The inverted index, label pair to series.
-                CREATE TABLE postings (
                     name TEXT NOT NULL,
                     value TEXT NOT NULL,
-                    series_id INTEGER NOT NULL,
-                    PRIMARY KEY (name, value, series_id)
-                ) WITHOUT ROWID;
+                    series BLOB NOT NULL,
+                    UNIQUE (name, value)
+                );
+                CREATE TABLE series (
+                    id INTEGER PRIMARY KEY,
+                    pairs BLOB NOT NULL
+                );
                 -- kind 0: in-order chunk (a series' in-order chunks never overlap); 1: late samples.
-                -- encoding: 1 = XOR (Prometheus' chunk encoding).
+                -- encoding: 1 = XOR (Prometheus' chunk encoding), 2 = decimal (DecimalChunk).
+                -- Rows are appended in flush order, so pages fill completely.
                 CREATE TABLE chunks (
                     id INTEGER PRIMARY KEY,
                     series_id INTEGER NOT NULL,
@@ -252,8 +310,16 @@ enum MetricSchema {
                     encoding INTEGER NOT NULL,
                     data BLOB NOT NULL
                 );
-                CREATE INDEX chunks_by_series ON chunks(series_id, kind, max_t);
-                CREATE INDEX chunks_by_age ON chunks(max_t);
+                -- min_t is in the index so opening the store reads no chunk rows.
+                CREATE INDEX chunks_by_series ON chunks(series_id, kind, max_t, min_t);
+                -- One row per flush: the chunk ids it wrote and its newest sample, for retention.
+                CREATE TABLE flushes (
+                    id INTEGER PRIMARY KEY,
+                    first_chunk INTEGER NOT NULL,
+                    last_chunk INTEGER NOT NULL,
+                    max_t INTEGER NOT NULL
+                );
+                CREATE INDEX flushes_by_age ON flushes(max_t);
                 CREATE TABLE metadata (
                     metric TEXT PRIMARY KEY,
                     type TEXT NOT NULL,
@@ -273,5 +339,39 @@ enum MetricSchema {
                 ) WITHOUT ROWID;
                 """)
         }
+    }
+}
+
+/// A list of unsigned integers as uvarints: label pair ids of a series, series refs of a pair.
+enum PairList {
+    static func encode(_ values: [UInt64]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(values.count * 2)
+        for value in values {
+            var value = value
+            while value >= 0x80 {
+                bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
+                value >>= 7
+            }
+            bytes.append(UInt8(value))
+        }
+        return bytes
+    }
+
+    static func decode(_ bytes: [UInt8]) -> [UInt64] {
+        var values: [UInt64] = []
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        for byte in bytes {
+            value |= UInt64(byte & 0x7f) << shift
+            if byte < 0x80 {
+                values.append(value)
+                value = 0
+                shift = 0
+            } else {
+                shift += 7
+            }
+        }
+        return values
     }
 }

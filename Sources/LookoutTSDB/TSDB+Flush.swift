@@ -1,5 +1,6 @@
 import Logging
 import Synchronization
+import LookoutCodecs
 import LookoutModel
 import LookoutStorage
 
@@ -13,7 +14,12 @@ extension TSDB {
         let sideData = side.withLock { ($0.pendingMetadata, $0.pendingExemplars, $0.pendingKeys) }
         var batch = ChunkFlush()
         batch.newSeries = newSeries.map { PersistedSeries(ref: $0.series.ref, labels: $0.series.labels, inOrderMaxTime: nil) }
-        batch.chunks = chunks.map(\.chunk)
+        // Re-encoded here, off the ingest path: most chunks shrink in their decimal form.
+        batch.chunks = chunks.map { entry in
+            var chunk = entry.chunk
+            (chunk.encoding, chunk.data) = ChunkCodec.compact(encoding: chunk.encoding, chunk.data)
+            return chunk
+        }
         batch.metadata = sideData.0.map(\.0)
         batch.exemplars = sideData.1.map { ($0.0, $0.1) }
         batch.idempotencyKeys = sideData.2.map { ($0.0, $0.1) }

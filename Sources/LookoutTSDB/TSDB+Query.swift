@@ -26,11 +26,9 @@ extension TSDB {
         for (position, entry) in series.enumerated() {
             var merger = SampleMerger()
             for chunk in chunksByRef[entry.ref] ?? [] {
-                guard chunk.encoding == XORChunk.encodingByte else {
-                    throw StorageError(.corrupt, "chunk of \(entry.labels) has unknown encoding \(chunk.encoding)")
-                }
                 do {
-                    merger.add(try XORChunk.decode(chunk.data), preferred: chunk.kind == .inOrder, from: from, through: through)
+                    merger.add(try ChunkCodec.decode(encoding: chunk.encoding, chunk.data), preferred: chunk.kind == .inOrder,
+                               from: from, through: through)
                 } catch {
                     throw StorageError(.corrupt, "chunk of \(entry.labels) cannot be decoded: \(error)")
                 }

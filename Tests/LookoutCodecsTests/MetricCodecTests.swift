@@ -295,3 +295,47 @@ struct SplitMix: RandomNumberGenerator {
         #expect(throws: CodecError.self) { _ = try SeriesSelectorParser.parse(#"up{job=~"("}"#) }
     }
 }
+
+@Suite struct DecimalChunkTests {
+    @Test func roundTripsDecimalSeriesExactly() throws {
+        var random = SplitMix(state: 5)
+        for digits in 0...4 {
+            var value = Double(Int.random(in: 0...1_000_000, using: &random))
+            var time: Int64 = 1_700_000_000_000
+            var samples: [MetricSampleBits] = []
+            for _ in 0..<120 {
+                let scale = DecimalChunk.power(digits)
+                value += (Double(Int.random(in: -500...5000, using: &random)) / scale)
+                value = (value * scale).rounded() / scale
+                time += 15_000 + Int64.random(in: -3...3, using: &random)
+                samples.append(MetricSampleBits(timestamp: time, valueBits: value.bitPattern))
+            }
+            let dense = try #require(DecimalChunk.encode(samples))
+            #expect(try DecimalChunk.decode(dense) == samples)
+            #expect(dense.count < XORChunk.encode(samples).count)
+            let (encoding, compacted) = ChunkCodec.compact(encoding: XORChunk.encodingByte, XORChunk.encode(samples))
+            #expect(encoding == DecimalChunk.encodingByte)
+            #expect(try ChunkCodec.decode(encoding: encoding, compacted) == samples)
+        }
+    }
+
+    @Test func declinesValuesWithoutAShortDecimalForm() {
+        for value in [Double.nan, StaleMarker.value, .infinity, -0.0, 1.0 / 3.0, 1e300] {
+            let samples = [MetricSampleBits(timestamp: 0, valueBits: Double(1).bitPattern),
+                           MetricSampleBits(timestamp: 1000, valueBits: value.bitPattern)]
+            #expect(DecimalChunk.encode(samples) == nil)
+            // Such chunks stay XOR and still decode.
+            let (encoding, bytes) = ChunkCodec.compact(encoding: XORChunk.encodingByte, XORChunk.encode(samples))
+            #expect(encoding == XORChunk.encodingByte)
+            #expect((try? ChunkCodec.decode(encoding: encoding, bytes)) == samples)
+        }
+    }
+
+    @Test func truncatedDecimalChunksAreErrors() throws {
+        let samples = (0..<60).map { MetricSampleBits(timestamp: Int64($0) * 1000, valueBits: (Double($0) * 0.25).bitPattern) }
+        let dense = try #require(DecimalChunk.encode(samples))
+        for length in [0, 3, 4, dense.count / 2] {
+            #expect(throws: CodecError.self) { _ = try DecimalChunk.decode(Array(dense.prefix(length))) }
+        }
+    }
+}
