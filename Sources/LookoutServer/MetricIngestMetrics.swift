@@ -5,6 +5,7 @@ import Prometheus
 public struct MetricIngestMetrics: Sendable {
     let samplesIngested: [IngestFormat: Counter]
     let samplesRejected: [AppendReport.Reason: Counter]
+    let seriesRejected: [AppendReport.Reason: Counter]
     let seriesCreated: Counter
     let requestsRejected: Counter
     let duplicatesIgnored: Counter
@@ -34,8 +35,15 @@ public struct MetricIngestMetrics: Sendable {
                 descriptor: MetricNameDescriptor(metricName: "lookout_samples_rejected", unitName: "total", helpText: "Metric samples refused, by reason"),
                 labels: [("reason", reason.rawValue)])
         }
+        var seriesRejected: [AppendReport.Reason: Counter] = [:]
+        for reason in AppendReport.Reason.allCases {
+            seriesRejected[reason] = registry.makeCounter(
+                descriptor: MetricNameDescriptor(metricName: "lookout_series_rejected", unitName: "total", helpText: "Series with refused samples in a request, by reason"),
+                labels: [("reason", reason.rawValue)])
+        }
         samplesIngested = ingested
         samplesRejected = rejected
+        self.seriesRejected = seriesRejected
         seriesCreated = registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "lookout_series_created", unitName: "total", helpText: "Series created"))
         requestsRejected = registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "lookout_metric_requests_rejected", unitName: "total", helpText: "Metric ingest requests answered with a 4xx"))
         duplicatesIgnored = registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "lookout_samples_duplicate", unitName: "total", helpText: "Samples ignored as exact duplicates of stored ones"))
@@ -58,6 +66,7 @@ public struct MetricIngestMetrics: Sendable {
         if report.newSeries > 0 { seriesCreated.increment(by: Int64(report.newSeries)) }
         if report.duplicatesIgnored > 0 { duplicatesIgnored.increment(by: Int64(report.duplicatesIgnored)) }
         for (reason, count) in report.rejected { samplesRejected[reason]?.increment(by: Int64(count)) }
+        for (reason, count) in report.rejectedSeries { seriesRejected[reason]?.increment(by: Int64(count)) }
     }
 }
 

@@ -62,7 +62,10 @@ public struct AppendReport: Sendable, Equatable {
     public var exemplarsAccepted = 0
     /// True when the idempotency key was seen before and nothing was applied.
     public var alreadyApplied = false
+    /// Refused samples per reason.
     public var rejected: [Reason: Int] = [:]
+    /// Series with at least one refused sample, per reason.
+    public var rejectedSeries: [Reason: Int] = [:]
     /// The first few refusals in words, naming the series: safe to show the sender.
     public var messages: [String] = []
 
@@ -72,6 +75,7 @@ public struct AppendReport: Sendable, Equatable {
 
     public mutating func reject(_ reason: Reason, count: Int = 1, _ message: @autoclosure () -> String) {
         rejected[reason, default: 0] += count
+        rejectedSeries[reason, default: 0] += 1
         if messages.count < 10 { messages.append(message()) }
     }
 }
