@@ -9,6 +9,8 @@ import struct
 import cramjam
 import requests
 
+import zipkin_wire
+
 HEADERS = {
     "Content-Encoding": "snappy",
     "Content-Type": "application/x-protobuf",
@@ -18,17 +20,8 @@ HEADERS = {
 
 
 def _varint(n: int) -> bytes:
-    if n < 0:
-        n += 1 << 64
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
+    # int64 on the wire: a negative value is its two's complement, ten bytes long.
+    return zipkin_wire._varint(n + (1 << 64) if n < 0 else n)
 
 
 def _field(number: int, payload: bytes) -> bytes:

@@ -34,6 +34,16 @@ struct BitWriter: Sendable {
         write(bit ? 1 : 0, 1)
     }
 
+    /// A varint in whole bytes (7 bits each, low first), as Prometheus writes them into chunks.
+    mutating func writeUVarint(_ value: UInt64) {
+        var value = value
+        while value >= 0x80 {
+            write(value & 0x7f | 0x80, 8)
+            value >>= 7
+        }
+        write(value, 8)
+    }
+
     /// The bytes so far with the last partial byte padded with zero bits.
     func finished() -> [UInt8] {
         guard pendingBits > 0 else { return bytes }

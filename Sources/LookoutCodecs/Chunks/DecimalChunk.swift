@@ -149,12 +149,7 @@ public enum DecimalChunk {
     }
 
     static func writeVarint(_ value: Int64, into writer: inout BitWriter) {
-        var z = zigzag(value)
-        while z >= 0x80 {
-            writer.write(z & 0x7f | 0x80, 8)
-            z >>= 7
-        }
-        writer.write(z, 8)
+        writer.writeUVarint(zigzag(value))
     }
 }
 
@@ -168,14 +163,9 @@ struct TimestampEncoder {
     mutating func append(_ timestamp: Int64, into writer: inout BitWriter) {
         switch count {
         case 0:
-            DecimalChunk.writeVarint(timestamp, into: &writer)
+            writer.writeUVarint(DecimalChunk.zigzag(timestamp))
         case 1:
-            var delta = UInt64(bitPattern: timestamp &- last)
-            while delta >= 0x80 {
-                writer.write(delta & 0x7f | 0x80, 8)
-                delta >>= 7
-            }
-            writer.write(delta, 8)
+            writer.writeUVarint(UInt64(bitPattern: timestamp &- last))
             lastDelta = timestamp &- last
         default:
             let delta = timestamp &- last

@@ -55,7 +55,7 @@ public struct XORChunkAppender: Sendable {
     public private(set) var firstTimestamp: Int64 = 0
     public private(set) var lastTimestamp: Int64 = 0
     public private(set) var lastValueBits: UInt64 = 0
-    private var lastDelta: Int64 = 0
+    private var timestamps = TimestampEncoder()
     private var leading: UInt8 = 0xff
     private var trailing: UInt8 = 0
 
@@ -68,32 +68,12 @@ public struct XORChunkAppender: Sendable {
 
     @inline(__always)
     public mutating func append(_ timestamp: Int64, _ valueBits: UInt64) {
-        switch count {
-        case 0:
-            writeVarint(timestamp)
+        timestamps.append(timestamp, into: &writer)
+        if count == 0 {
             writer.write(valueBits, 64)
             firstTimestamp = timestamp
-        case 1:
-            let delta = timestamp &- lastTimestamp
-            writeUVarint(UInt64(bitPattern: delta))
+        } else {
             writeXOR(valueBits)
-            lastDelta = delta
-        default:
-            let delta = timestamp &- lastTimestamp
-            let dod = delta &- lastDelta
-            if dod == 0 {
-                writer.write(0, 1)
-            } else if fits(dod, 14) {
-                writer.write(0b10, 2); writer.write(UInt64(bitPattern: dod), 14)
-            } else if fits(dod, 17) {
-                writer.write(0b110, 3); writer.write(UInt64(bitPattern: dod), 17)
-            } else if fits(dod, 20) {
-                writer.write(0b1110, 4); writer.write(UInt64(bitPattern: dod), 20)
-            } else {
-                writer.write(0b1111, 4); writer.write(UInt64(bitPattern: dod), 64)
-            }
-            writeXOR(valueBits)
-            lastDelta = delta
         }
         lastTimestamp = timestamp
         lastValueBits = valueBits
@@ -106,11 +86,6 @@ public struct XORChunkAppender: Sendable {
         bytes[0] = UInt8(truncatingIfNeeded: count >> 8)
         bytes[1] = UInt8(truncatingIfNeeded: count)
         return bytes
-    }
-
-    @inline(__always)
-    private func fits(_ value: Int64, _ bits: Int64) -> Bool {
-        value >= -((1 << (bits - 1)) - 1) && value <= 1 << (bits - 1)
     }
 
     @inline(__always)
@@ -136,19 +111,6 @@ public struct XORChunkAppender: Sendable {
         writer.write(UInt64(significant & 63), 6)  // 64 is written as 0
         writer.write(delta >> UInt64(newTrailing), significant)
     }
-
-    private mutating func writeVarint(_ value: Int64) {
-        writeUVarint(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
-    }
-
-    private mutating func writeUVarint(_ value: UInt64) {
-        var value = value
-        while value >= 0x80 {
-            writer.write(value & 0x7f | 0x80, 8)
-            value >>= 7
-        }
-        writer.write(value, 8)
-    }
 }
 
 /// Reads the samples of an encoded XOR chunk in order.
@@ -156,8 +118,8 @@ public struct XORChunkIterator {
     private var reader: BitReader
     public let count: Int
     private var index = 0
+    private var timestamps = TimestampDecoder()
     private var timestamp: Int64 = 0
-    private var delta: Int64 = 0
     private var valueBits: UInt64 = 0
     private var leading = 0
     private var trailing = 0
@@ -171,38 +133,12 @@ public struct XORChunkIterator {
     public mutating func next() throws(CodecError) -> MetricSampleBits? {
         guard index < count else { return nil }
         defer { index += 1 }
-        switch index {
-        case 0:
-            guard let zigzag = reader.readUVarint(), let bits = reader.read(64) else { throw truncated }
-            timestamp = Int64(bitPattern: zigzag >> 1) ^ -Int64(bitPattern: zigzag & 1)
+        guard let time = timestamps.next(&reader) else { throw truncated }
+        timestamp = time
+        if index == 0 {
+            guard let bits = reader.read(64) else { throw truncated }
             valueBits = bits
-        case 1:
-            guard let raw = reader.readUVarint() else { throw truncated }
-            delta = Int64(bitPattern: raw)
-            timestamp &+= delta
-            try readXOR()
-        default:
-            guard let prefix = reader.readPrefix(limit: 4) else { throw truncated }
-            var dod: Int64 = 0
-            let width: Int
-            switch prefix {
-            case 0: width = 0
-            case 1: width = 14
-            case 2: width = 17
-            case 3: width = 20
-            default: width = 64
-            }
-            if width > 0 {
-                guard let raw = reader.read(width) else { throw truncated }
-                if width == 64 {
-                    dod = Int64(bitPattern: raw)
-                } else {
-                    // Values above 2^(width-1) are negative in width-bit two's complement.
-                    dod = raw > (1 << UInt64(width - 1)) ? Int64(raw) - (1 << Int64(width)) : Int64(raw)
-                }
-            }
-            delta &+= dod
-            timestamp &+= delta
+        } else {
             try readXOR()
         }
         return MetricSampleBits(timestamp: timestamp, valueBits: valueBits)

@@ -111,18 +111,8 @@ public enum RemoteWriteDecoder {
         } else if contiguous {
             series.key = labelStart..<labelEnd
         } else {
-            var labels: [Label] = []
             var again = ProtoReader(base: base, position: labelStart, end: reader.end)
-            while !again.isAtEnd {
-                let (field, wireType) = try again.readKey()
-                if field == 1 {
-                    var label = try again.message("labels", wireType)
-                    labels.append(try decodeLabel(&label))
-                } else {
-                    try again.skipField(field, wireType)
-                }
-            }
-            series.labels = try validated(labels)
+            series.labels = try validated(try labelFields(&again))
         }
         request.series.append(series)
     }
@@ -132,17 +122,24 @@ public enum RemoteWriteDecoder {
         var labels: [Label] = []
         try body.withUnsafeBufferPointer { (buffer) throws(CodecError) in
             var reader = ProtoReader(base: buffer.baseAddress!, position: range.lowerBound, end: range.upperBound)
-            while !reader.isAtEnd {
-                let (field, wireType) = try reader.readKey()
-                if field == 1 {
-                    var label = try reader.message("labels", wireType)
-                    labels.append(try decodeLabel(&label))
-                } else {
-                    try reader.skipField(field, wireType)
-                }
-            }
+            labels = try labelFields(&reader)
         }
         return try validated(labels)
+    }
+
+    /// The `labels` fields (1) of a series message; other fields are skipped.
+    private static func labelFields(_ reader: inout ProtoReader) throws(CodecError) -> [Label] {
+        var labels: [Label] = []
+        while !reader.isAtEnd {
+            let (field, wireType) = try reader.readKey()
+            if field == 1 {
+                var label = try reader.message("labels", wireType)
+                labels.append(try decodeLabel(&label))
+            } else {
+                try reader.skipField(field, wireType)
+            }
+        }
+        return labels
     }
 
     private static func decodeLabel(_ reader: inout ProtoReader) throws(CodecError) -> Label {
