@@ -40,6 +40,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // L2: PromQL: lexer, parser and (next) the evaluator, reading through MetricStore.
+        .target(name: "LookoutQuery", dependencies: ["LookoutModel", "LookoutStorage"]),
         // L4: HTTP routes, configuration and the application builder.
         .target(name: "LookoutServer", dependencies: [
             "LookoutCodecs", "LookoutStorage",
@@ -69,6 +71,7 @@ let package = Package(
         .testTarget(name: "LookoutTSDBTests", dependencies: [
             "LookoutTSDB", "LookoutStorageSQLite", "LookoutTestSupport",
         ]),
+        .testTarget(name: "LookoutQueryTests", dependencies: ["LookoutQuery"]),
         .testTarget(name: "LookoutServerTests", dependencies: [
             "LookoutServer", "LookoutStorageSQLite", "LookoutTSDB", "LookoutTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
