@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "LookoutTSDBTests", dependencies: [
             "LookoutTSDB", "LookoutStorageSQLite", "LookoutTestSupport",
         ]),
-        .testTarget(name: "LookoutQueryTests", dependencies: ["LookoutQuery"]),
+        .testTarget(name: "LookoutQueryTests", dependencies: ["LookoutQuery", "LookoutTSDB", "LookoutStorageSQLite"]),
         .testTarget(name: "LookoutServerTests", dependencies: [
             "LookoutServer", "LookoutStorageSQLite", "LookoutTSDB", "LookoutTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,0 +1,91 @@
+import LookoutModel
+
+/// A series evaluated over every step of a query: one optional value per step.
+struct StepSeries {
+    var labels: Labels
+    var values: [Double?]
+}
+
+/// A range vector: raw samples of each series, read once for the whole query.
+struct RangeSeries {
+    var labels: Labels
+    var samples: [MetricSample]
+}
+
+/// What a node evaluates to over the query's steps.
+enum StepValue {
+    case scalar([Double])
+    case string(String)
+    case vector([StepSeries])
+    /// Per series, per step, the samples inside that step's window (for functions over ranges).
+    case matrix(MatrixWindows)
+}
+
+/// A range vector over steps: its series' samples and, per step, the window (start, end] in ms.
+struct MatrixWindows {
+    var series: [RangeSeries]
+    /// Window end for each step; the window is (end - range, end].
+    var windowEnds: [Int64]
+    var range: Int64
+
+    /// Indices into `samples` of the samples inside step `step`'s window.
+    func window(_ series: RangeSeries, step: Int) -> ArraySlice<MetricSample> {
+        let end = windowEnds[step]
+        let start = end - range
+        let samples = series.samples
+        let lower = samples.partitioningIndex { $0.timestamp > start }
+        let upper = samples.partitioningIndex { $0.timestamp > end }
+        return samples[lower..<max(lower, upper)]
+    }
+}
+
+/// The result of a query, in the shapes of the Prometheus HTTP API.
+public enum QueryResult: Sendable, Equatable {
+    case scalar(time: Int64, value: Double)
+    case string(time: Int64, value: String)
+    case vector([(labels: Labels, time: Int64, value: Double)])
+    case matrix([SeriesSamples])
+
+    public static func == (lhs: QueryResult, rhs: QueryResult) -> Bool {
+        switch (lhs, rhs) {
+        case (.scalar(let t1, let v1), .scalar(let t2, let v2)): t1 == t2 && (v1 == v2 || (v1.isNaN && v2.isNaN))
+        case (.string(let t1, let v1), .string(let t2, let v2)): t1 == t2 && v1 == v2
+        case (.vector(let a), .vector(let b)):
+            a.count == b.count && zip(a, b).allSatisfy { $0.labels == $1.labels && $0.time == $1.time && $0.value.bitPattern == $1.value.bitPattern }
+        case (.matrix(let a), .matrix(let b)): a == b
+        default: false
+        }
+    }
+}
+
+/// A query that failed at evaluation, with Prometheus' error type.
+public struct QueryError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        case badData = "bad_data"
+        case execution
+        case timeout
+        case canceled
+    }
+
+    public var kind: Kind
+    public var message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+extension Array {
+    func partitioningIndex(where predicate: (Element) -> Bool) -> Int {
+        var low = 0
+        var high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if predicate(self[middle]) { high = middle } else { low = middle + 1 }
+        }
+        return low
+    }
+}

@@ -1,0 +1,323 @@
+import Foundation
+import Logging
+import LookoutModel
+import LookoutQuery
+import LookoutStorageSQLite
+import LookoutTSDB
+
+/// Runs Prometheus' `.test` scripts (load / clear / eval instant / eval range, with expected
+/// results in series notation) against a real engine over real storage: each `load` goes
+/// through the TSDB into a temp-file SQLite store.
+final class PromQLTestRunner {
+    struct Outcome {
+        var passed = 0
+        var failed: [String] = []
+        var total: Int { passed + failed.count }
+    }
+
+    private var directory: String = ""
+    private var tsdb: TSDB?
+    private var engine: Engine?
+    private var outcome = Outcome()
+    private static let logger: Logger = {
+        var logger = Logger(label: "lookout.test")
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    deinit { reset() }
+
+    private func reset() {
+        tsdb?.close()
+        tsdb = nil
+        if !directory.isEmpty { try? FileManager.default.removeItem(atPath: directory) }
+        directory = ""
+    }
+
+    private func storage() throws -> (TSDB, Engine) {
+        if let tsdb, let engine { return (tsdb, engine) }
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("lookout-promql-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var options = TSDBOptions()
+        options.retentionMillis = Int64.max / 4
+        options.outOfOrderWindowMillis = Int64.max / 4
+        let store = try SQLiteChunkStore(path: directory + "/metrics.sqlite")
+        let tsdb = try TSDB(store: store, walDirectory: directory + "/wal", options: options, logger: Self.logger, clock: { 0 })
+        var queryOptions = QueryOptions()
+        queryOptions.maxSamples = 10_000_000
+        let engine = Engine(store: tsdb, options: queryOptions)
+        self.tsdb = tsdb
+        self.engine = engine
+        return (tsdb, engine)
+    }
+
+    func run(_ text: String, file: String) async throws -> Outcome {
+        outcome = Outcome()
+        let lines = text.components(separatedBy: "\n")
+        var index = 0
+        while index < lines.count {
+            let line = lines[index].trimmingCharacters(in: .whitespaces)
+            index += 1
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            var block: [String] = []
+            while index < lines.count {
+                let next = lines[index].trimmingCharacters(in: .whitespaces)
+                if next.isEmpty { break }
+                index += 1
+                if !next.hasPrefix("#") { block.append(next) }
+            }
+            let location = "\(file):\(index - block.count)"
+            if line == "clear" {
+                reset()
+            } else if line.hasPrefix("load") {
+                try await load(line, block)
+            } else if line.hasPrefix("eval") {
+                await evaluate(line, block, location: location)
+            }
+        }
+        reset()
+        return outcome
+    }
+
+    // MARK: - load
+
+    private func load(_ line: String, _ block: [String]) async throws {
+        let parts = line.split(separator: " ")
+        guard parts.count >= 2, let interval = Self.duration(String(parts[1])) else { return }
+        var batch = MetricBatch()
+        for entry in block {
+            guard let (labels, points) = try? Self.seriesLine(entry) else { continue }
+            var samples: [MetricSample] = []
+            for (offset, value) in points.enumerated() {
+                if let value { samples.append(MetricSample(Int64(offset) * interval, value)) }
+            }
+            batch.append(labels, samples)
+        }
+        _ = try await storage().0.append(batch, idempotencyKey: nil)
+    }
+
+    // MARK: - eval
+
+    private func evaluate(_ line: String, _ block: [String], location: String) async {
+        let failOnPurpose = line.hasPrefix("eval_fail") || block.contains { $0.hasPrefix("expect fail") || $0.hasPrefix("expected_fail") }
+        let ordered = line.hasPrefix("eval_ordered") || block.contains { $0.hasPrefix("expect ordered") }
+        let expectations = block.filter { !$0.hasPrefix("expect") && !$0.hasPrefix("expected_") }
+        let expectString = block.first { $0.hasPrefix("expect string") }
+        do {
+            let engine = try storage().1
+            if let match = line.firstMatch(of: /^eval(?:_\w+)?\s+instant\s+at\s+(\S+)\s+(.+)$/) {
+                guard let time = Self.duration(String(match.1)) else { return record(false, location, "bad time") }
+                let result: QueryResult
+                do {
+                    result = try await engine.instant(String(match.2), at: time)
+                } catch {
+                    return record(failOnPurpose, location, "\(match.2): \(error)")
+                }
+                if failOnPurpose { return record(false, location, "\(match.2): expected a failure, got \(result)") }
+                record(try compareInstant(result, expectations, expectString: expectString, ordered: ordered), location, "\(match.2): got \(result)")
+            } else if let match = line.firstMatch(of: /^eval(?:_\w+)?\s+range\s+from\s+(\S+)\s+to\s+(\S+)\s+step\s+(\S+)\s+(.+)$/) {
+                guard let start = Self.duration(String(match.1)), let end = Self.duration(String(match.2)),
+                      let step = Self.duration(String(match.3)) else { return record(false, location, "bad range") }
+                let result: QueryResult
+                do {
+                    result = try await engine.range(String(match.4), start: start, end: end, step: step)
+                } catch {
+                    return record(failOnPurpose, location, "\(match.4): \(error)")
+                }
+                if failOnPurpose { return record(false, location, "\(match.4): expected a failure") }
+                record(try compareRange(result, expectations, start: start, step: step), location, "\(match.4): got \(result)")
+            }
+        } catch {
+            record(false, location, "\(error)")
+        }
+    }
+
+    private func record(_ passed: Bool, _ location: String, _ detail: String) {
+        if passed { outcome.passed += 1 } else { outcome.failed.append("\(location): \(detail.prefix(300))") }
+    }
+
+    private func compareInstant(_ result: QueryResult, _ expected: [String], expectString: String?, ordered: Bool) throws -> Bool {
+        if let expectString {
+            guard case .string(_, let value) = result else { return false }
+            let quoted = expectString.dropFirst("expect string".count).trimmingCharacters(in: .whitespaces)
+            return value == String(quoted.dropFirst().dropLast())
+        }
+        switch result {
+        case .scalar(_, let value):
+            guard expected.count == 1, let number = Self.number(expected[0]) else { return false }
+            return Self.close(value, number)
+        case .vector(let elements):
+            guard elements.count == expected.count else { return false }
+            var remaining = elements
+            for (position, line) in expected.enumerated() {
+                let (labels, points) = try Self.seriesLine(line)
+                guard points.count == 1, let value = points[0] else { return false }
+                if ordered {
+                    guard elements[position].labels == labels, Self.close(elements[position].value, value) else { return false }
+                    continue
+                }
+                guard let found = remaining.firstIndex(where: { $0.labels == labels && Self.close($0.value, value) }) else { return false }
+                remaining.remove(at: found)
+            }
+            return true
+        case .matrix(let series):
+            return series.isEmpty && expected.isEmpty
+        case .string:
+            return false
+        }
+    }
+
+    private func compareRange(_ result: QueryResult, _ expected: [String], start: Int64, step: Int64) throws -> Bool {
+        guard case .matrix(let series) = result, series.count == expected.count else { return false }
+        for line in expected {
+            let (labels, points) = try Self.seriesLine(line)
+            guard let found = series.first(where: { $0.labels == labels }) else { return false }
+            var wanted: [MetricSample] = []
+            for (offset, value) in points.enumerated() { if let value { wanted.append(MetricSample(start + Int64(offset) * step, value)) } }
+            guard found.samples.count == wanted.count else { return false }
+            for (have, want) in zip(found.samples, wanted) where have.timestamp != want.timestamp || !Self.close(have.value, want.value) {
+                return false
+            }
+        }
+        return true
+    }
+
+    // MARK: - notation
+
+    static func close(_ a: Double, _ b: Double) -> Bool {
+        if StaleMarker.isStale(a) || StaleMarker.isStale(b) { return StaleMarker.isStale(a) && StaleMarker.isStale(b) }
+        if a.isNaN || b.isNaN { return a.isNaN && b.isNaN }
+        if a == b { return true }
+        let absA = abs(a), absB = abs(b), difference = abs(a - b)
+        if a == 0 || b == 0 || absA + absB < Double.leastNormalMagnitude {
+            return difference < 1e-6 * Double.leastNormalMagnitude
+        }
+        return difference / min(absA + absB, Double.greatestFiniteMagnitude) < 1e-6
+    }
+
+    static func duration(_ text: String) -> Int64? {
+        if text == "0" { return 0 }
+        var total: Int64 = 0
+        var number = ""
+        var unit = ""
+        func flush() -> Bool {
+            guard let value = Int64(number) else { return false }
+            let sizes: [String: Int64] = ["ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000, "y": 31_536_000_000]
+            guard let size = sizes[unit] else { return false }
+            total += value * size
+            number = ""
+            unit = ""
+            return true
+        }
+        for character in text {
+            if character.isNumber {
+                if !unit.isEmpty { guard flush() else { return nil } }
+                number.append(character)
+            } else {
+                unit.append(character)
+            }
+        }
+        if !number.isEmpty || !unit.isEmpty { guard flush() else { return nil } }
+        return total
+    }
+
+    static func number(_ text: String) -> Double? {
+        switch text.lowercased() {
+        case "nan": return .nan
+        case "inf", "+inf": return .infinity
+        case "-inf": return -.infinity
+        case "stale": return StaleMarker.value
+        default: return Double(text)
+        }
+    }
+
+    /// `name{a="b"} 1 2+3x4 _ stale` → labels and the expanded points (nil for `_`).
+    static func seriesLine(_ line: String) throws -> (Labels, [Double?]) {
+        let characters = Array(line)
+        var split = 0
+        var inBraces = false
+        var inQuote: Character?
+        while split < characters.count {
+            let character = characters[split]
+            if let quote = inQuote {
+                if character == "\\" { split += 1 } else if character == quote { inQuote = nil }
+            } else if character == "\"" || character == "'" {
+                inQuote = character
+            } else if character == "{" {
+                inBraces = true
+            } else if character == "}" {
+                inBraces = false
+                split += 1
+                break
+            } else if character == " " && !inBraces {
+                break
+            }
+            split += 1
+        }
+        let selector = String(characters[0..<split])
+        let labels = try parseLabels(selector)
+        var points: [Double?] = []
+        for token in String(characters[split...]).split(separator: " ") where !token.isEmpty {
+            points.append(contentsOf: try expand(String(token)))
+        }
+        return (labels, points)
+    }
+
+    static func parseLabels(_ text: String) throws -> Labels {
+        var pairs: [Label] = []
+        var name = text
+        if let brace = text.firstIndex(of: "{") {
+            name = String(text[..<brace])
+            let body = text[text.index(after: brace)..<(text.lastIndex(of: "}") ?? text.endIndex)]
+            var rest = Substring(body)
+            while true {
+                rest = rest.drop { $0 == " " || $0 == "," }
+                guard let equals = rest.firstIndex(of: "=") else { break }
+                let label = rest[..<equals].trimmingCharacters(in: .whitespaces)
+                rest = rest[rest.index(after: equals)...].drop { $0 == " " }
+                guard let quote = rest.first, quote == "\"" || quote == "'" else { throw LabelMatcherError("bad label value") }
+                var value = ""
+                var position = rest.index(after: rest.startIndex)
+                while position < rest.endIndex, rest[position] != quote {
+                    if rest[position] == "\\" {
+                        position = rest.index(after: position)
+                        let escaped = rest[position]
+                        value.append(escaped == "n" ? "\n" : escaped)
+                    } else {
+                        value.append(rest[position])
+                    }
+                    position = rest.index(after: position)
+                }
+                rest = rest[rest.index(after: position)...]
+                let cleanLabel = label.hasPrefix("\"") ? String(label.dropFirst().dropLast()) : label
+                pairs.append(Label(cleanLabel, value))
+            }
+        }
+        if !name.isEmpty { pairs.append(Label(Labels.metricName, name)) }
+        guard let labels = Labels(unsorted: pairs) else { throw LabelMatcherError("repeated label") }
+        return labels
+    }
+
+    static func expand(_ token: String) throws -> [Double?] {
+        if token == "_" { return [nil] }
+        if token.hasPrefix("_x"), let count = Int(token.dropFirst(2)) { return [Double?](repeating: nil, count: count) }
+        if let value = number(token) { return [value] }
+        guard let x = token.lastIndex(of: "x"), let count = Int(token[token.index(after: x)...]) else {
+            throw LabelMatcherError("bad point \(token)")
+        }
+        let head = Array(token[..<x])
+        var operatorIndex: Int?
+        for index in head.indices.dropFirst() where (head[index] == "+" || head[index] == "-") && head[index - 1].lowercased() != "e" {
+            operatorIndex = index
+        }
+        if let operatorIndex {
+            guard let start = number(String(head[..<operatorIndex])), let step = number(String(head[(operatorIndex + 1)...])) else {
+                throw LabelMatcherError("bad point \(token)")
+            }
+            let sign: Double = head[operatorIndex] == "+" ? 1 : -1
+            return (0...count).map { start + sign * step * Double($0) }
+        }
+        guard let value = number(String(head)) else { throw LabelMatcherError("bad point \(token)") }
+        return [Double?](repeating: value, count: count + 1)
+    }
+}
