@@ -53,7 +53,7 @@ final class PromQLTestRunner {
 
     func run(_ text: String, file: String) async throws -> Outcome {
         outcome = Outcome()
-        let lines = text.components(separatedBy: "\n")
+        let lines = text.replacingOccurrences(of: "\t", with: " ").components(separatedBy: "\n")
         var index = 0
         while index < lines.count {
             let line = lines[index].trimmingCharacters(in: .whitespaces)

@@ -51,6 +51,11 @@ final class Evaluator {
             return .vector(try Aggregation(op: op, grouping: grouping, without: without, steps: context.count)
                 .apply(series, parameter: parameterValue))
         case .call(let function, let arguments):
+            // timestamp() of a selector is the time of the sample each step picked.
+            if function.name == "timestamp", case .vector(let selector) = arguments[0].unwrappingParens {
+                let series = try await instantSelector(selector, in: context, sampleTimes: true)
+                return .vector(series.map { StepSeries(labels: $0.labels.removing(Labels.metricName), values: $0.values) })
+            }
             var values: [StepValue] = []
             for argument in arguments { values.append(try await evaluate(argument, in: context)) }
             return try FunctionEvaluation(function: function, arguments: arguments, context: context).apply(values)
@@ -79,7 +84,7 @@ final class Evaluator {
         return series
     }
 
-    func instantSelector(_ selector: VectorSelector, in context: EvalContext) async throws -> [StepSeries] {
+    func instantSelector(_ selector: VectorSelector, in context: EvalContext, sampleTimes: Bool = false) async throws -> [StepSeries] {
         let times = times(at: selector.at, offset: selector.offset, in: context)
         guard let first = times.min(), let last = times.max() else { return [] }
         let lookback = context.options.lookbackMillis
@@ -95,7 +100,7 @@ final class Evaluator {
                 guard upper > 0 else { continue }
                 let sample = samples[upper - 1]
                 guard sample.timestamp > time - lookback, !StaleMarker.isStale(sample.value) else { continue }
-                values[step] = sample.value
+                values[step] = sampleTimes ? Double(sample.timestamp) / 1000 : sample.value
                 any = true
             }
             if any { result.append(StepSeries(labels: series.labels, values: values)) }
@@ -140,5 +145,12 @@ final class Evaluator {
             throw QueryError(.execution, "subquery is only allowed on instant vector")
         }
         return MatrixWindows(series: series.filter { !$0.samples.isEmpty }, windowEnds: ends, range: range)
+    }
+}
+
+extension Expr {
+    var unwrappingParens: Expr {
+        if case .paren(let inner) = self { return inner.unwrappingParens }
+        return self
     }
 }
