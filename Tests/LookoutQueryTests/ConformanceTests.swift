@@ -12,7 +12,18 @@ import Testing
         let text = try String(contentsOf: Self.directory.appendingPathComponent(name + ".test"), encoding: .utf8)
         let outcome = try await PromQLTestRunner().run(text, file: name + ".test")
         print("promql conformance \(name).test: \(outcome.passed)/\(outcome.total) passed")
-        for failure in outcome.failed.prefix(15) { print("  FAIL \(failure)") }
+        for failure in outcome.failed.prefix(Int(ProcessInfo.processInfo.environment["PROMQL_FAILURES"] ?? "15") ?? 15) { print("  FAIL \(failure)") }
         #expect(outcome.total > 0)
+    }
+}
+
+/// `PROMQL_FILE=path swift test --filter adHocFile` runs one script and prints every failure.
+@Suite struct AdHocConformance {
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["PROMQL_FILE"] != nil))
+    func adHocFile() async throws {
+        let path = ProcessInfo.processInfo.environment["PROMQL_FILE"]!
+        let outcome = try await PromQLTestRunner().run(try String(contentsOfFile: path, encoding: .utf8), file: path)
+        print("promql \(path): \(outcome.passed)/\(outcome.total) passed")
+        for failure in outcome.failed { print("  FAIL \(failure)") }
     }
 }

@@ -62,7 +62,8 @@ final class PromQLTestRunner {
             var block: [String] = []
             while index < lines.count {
                 let next = lines[index].trimmingCharacters(in: .whitespaces)
-                if next.isEmpty { break }
+                // A blank line or the next command ends a block.
+                if next.isEmpty || next == "clear" || next.hasPrefix("load") || next.hasPrefix("eval") { break }
                 index += 1
                 if !next.hasPrefix("#") { block.append(next) }
             }

@@ -49,9 +49,19 @@ struct Aggregation {
                     for index in sorted.prefix(Int(min(k, Double(Int.max / 2)))) { values[index][step] = series[index].values[step] }
                 }
             }
-            return zip(series, values).compactMap { entry, values in
+            var selected: [StepSeries] = zip(series, values).compactMap { entry, values in
                 values.contains(where: { $0 != nil }) ? StepSeries(labels: entry.labels, values: values) : nil
             }
+            // An instant topk/bottomk answers in rank order, as Prometheus does.
+            if steps == 1 {
+                selected.sort { a, b in
+                    let x = a.values[0]!, y = b.values[0]!
+                    if x.isNaN { return false }
+                    if y.isNaN { return true }
+                    return op == .topk ? x > y : x < y
+                }
+            }
+            return selected
         case .countValues:
             var output: [Labels: [Double?]] = [:]
             var outputOrder: [Labels] = []
