@@ -17,7 +17,7 @@ struct Aggregation {
     }
 
     func apply(_ series: [StepSeries], parameter: StepValue?) throws -> [StepSeries] {
-        let keys = series.map { groupLabels($0.labels) }
+        let keys = series.map { groupLabels($0.visibleLabels) }
         var groups: [Labels: [Int]] = [:]
         var order: [Labels] = []
         for (index, key) in keys.enumerated() {
@@ -50,7 +50,7 @@ struct Aggregation {
                 }
             }
             var selected: [StepSeries] = zip(series, values).compactMap { entry, values in
-                values.contains(where: { $0 != nil }) ? StepSeries(labels: entry.labels, values: values) : nil
+                values.contains(where: { $0 != nil }) ? StepSeries(labels: entry.labels, values: values, dropName: entry.dropName) : nil
             }
             // An instant topk/bottomk answers in rank order, as Prometheus does.
             if steps == 1 {

@@ -61,7 +61,7 @@ struct BinaryEvaluation {
                 }
             }
             if values.contains(where: { $0 != nil }) {
-                result.append(StepSeries(labels: dropName ? entry.labels.removing(Labels.metricName) : entry.labels, values: values))
+                result.append(StepSeries(labels: entry.labels, values: values, dropName: entry.dropName || dropName))
             }
         }
         return result
@@ -94,7 +94,7 @@ struct BinaryEvaluation {
                 for step in 0..<steps where values[step] != nil {
                     if (present?[step] ?? false) != wantPresent { values[step] = nil }
                 }
-                return values.contains(where: { $0 != nil }) ? StepSeries(labels: entry.labels, values: values) : nil
+                return values.contains(where: { $0 != nil }) ? StepSeries(labels: entry.labels, values: values, dropName: entry.dropName) : nil
             }
         default:  // or
             var leftPresent: [Labels: [Bool]] = [:]
@@ -109,7 +109,7 @@ struct BinaryEvaluation {
                 let present = leftPresent[signature(entry.labels)]
                 var values = entry.values
                 for step in 0..<steps where values[step] != nil && (present?[step] ?? false) { values[step] = nil }
-                if values.contains(where: { $0 != nil }) { result.append(StepSeries(labels: entry.labels, values: values)) }
+                if values.contains(where: { $0 != nil }) { result.append(StepSeries(labels: entry.labels, values: values, dropName: entry.dropName)) }
             }
             return result
         }
@@ -124,6 +124,7 @@ struct BinaryEvaluation {
         let include = matching?.include ?? []
         var output: [Labels: [Double?]] = [:]
         var order: [Labels] = []
+        var droppedNames = Set<Labels>()
         let dropName = !op.isComparison || returnBool
 
         let oneKeys = one.map { signature($0.labels) }
@@ -154,7 +155,6 @@ struct BinaryEvaluation {
                     value = computed
                 }
                 var labels = entry.labels
-                if dropName { labels = labels.removing(Labels.metricName) }
                 if cardinality == .oneToOne {
                     if let matching, matching.on {
                         let kept = Set(matching.labels)
@@ -171,13 +171,14 @@ struct BinaryEvaluation {
                     output[labels] = [Double?](repeating: nil, count: steps)
                     order.append(labels)
                 }
+                if entry.dropName || dropName { droppedNames.insert(labels) }
                 if output[labels]![step] != nil {
                     throw QueryError(.execution, "vector cannot contain metrics with the same labelset")
                 }
                 output[labels]![step] = value
             }
         }
-        return order.map { StepSeries(labels: $0, values: output[$0]!) }
+        return order.map { StepSeries(labels: $0, values: output[$0]!, dropName: droppedNames.contains($0)) }
     }
 }
 

@@ -37,7 +37,14 @@ public struct Engine: Sendable {
         case .string(let text): return .string(time: time, value: text)
         case .vector(let series):
             var result: [(labels: Labels, time: Int64, value: Double)] = []
-            for entry in series { if let value = entry.values[0] { result.append((entry.labels, time, value)) } }
+            var seen = Set<Labels>()
+            for entry in series {
+                guard let value = entry.values[0] else { continue }
+                guard seen.insert(entry.visibleLabels).inserted else {
+                    throw QueryError(.execution, "vector cannot contain metrics with the same labelset")
+                }
+                result.append((entry.visibleLabels, time, value))
+            }
             return .vector(result)
         case .matrix(let windows):
             var result: [SeriesSamples] = []
@@ -67,11 +74,21 @@ public struct Engine: Sendable {
         case .scalar(let values):
             return .matrix([SeriesSamples(labels: Labels(sorted: []), samples: zip(times, values).map { MetricSample($0, $1) })])
         case .vector(let series):
-            var result: [SeriesSamples] = []
+            var merged: [Labels: [Double?]] = [:]
             for entry in series {
+                let labels = entry.visibleLabels
+                var values = merged[labels] ?? [Double?](repeating: nil, count: times.count)
+                for (index, value) in entry.values.enumerated() where value != nil {
+                    guard values[index] == nil else { throw QueryError(.execution, "vector cannot contain metrics with the same labelset") }
+                    values[index] = value
+                }
+                merged[labels] = values
+            }
+            var result: [SeriesSamples] = []
+            for (labels, values) in merged {
                 var samples: [MetricSample] = []
-                for (index, value) in entry.values.enumerated() { if let value { samples.append(MetricSample(times[index], value)) } }
-                if !samples.isEmpty { result.append(SeriesSamples(labels: entry.labels, samples: samples)) }
+                for (index, value) in values.enumerated() { if let value { samples.append(MetricSample(times[index], value)) } }
+                if !samples.isEmpty { result.append(SeriesSamples(labels: labels, samples: samples)) }
             }
             return .matrix(result.sorted { $0.labels < $1.labels })
         default:

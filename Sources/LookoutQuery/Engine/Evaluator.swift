@@ -34,7 +34,7 @@ final class Evaluator {
             switch try await evaluate(inner, in: context) {
             case .scalar(let values): return .scalar(values.map { -$0 })
             case .vector(let series):
-                return .vector(series.map { StepSeries(labels: $0.labels.removing(Labels.metricName), values: $0.values.map { $0.map { -$0 } }) })
+                return .vector(series.map { StepSeries(labels: $0.labels, values: $0.values.map { $0.map { -$0 } }, dropName: true) })
             default: throw QueryError(.execution, "unary minus needs a scalar or an instant vector")
             }
         case .binary(let op, let lhs, let rhs, let returnBool, let matching):
@@ -54,7 +54,7 @@ final class Evaluator {
             // timestamp() of a selector is the time of the sample each step picked.
             if function.name == "timestamp", case .vector(let selector) = arguments[0].unwrappingParens {
                 let series = try await instantSelector(selector, in: context, sampleTimes: true)
-                return .vector(series.map { StepSeries(labels: $0.labels.removing(Labels.metricName), values: $0.values) })
+                return .vector(series.map { StepSeries(labels: $0.labels, values: $0.values, dropName: true) })
             }
             var values: [StepValue] = []
             for argument in arguments { values.append(try await evaluate(argument, in: context)) }
@@ -137,7 +137,7 @@ final class Evaluator {
             series = vector.map { entry in
                 var samples: [MetricSample] = []
                 for (index, value) in entry.values.enumerated() { if let value { samples.append(MetricSample(times[index], value)) } }
-                return RangeSeries(labels: entry.labels, samples: samples)
+                return RangeSeries(labels: entry.visibleLabels, samples: samples)
             }
         case .scalar(let values):
             series = [RangeSeries(labels: Labels(sorted: []), samples: zip(times, values).map { MetricSample($0, $1) })]

@@ -45,14 +45,14 @@ struct FunctionEvaluation {
             guard case .vector(let series) = values[0] else { break }
             // The time of the sample each step picked: re-read from the selector when there is one.
             return .vector(series.map { entry in
-                StepSeries(labels: entry.labels.removing(Labels.metricName), values: entry.values.enumerated().map { step, value in
+                StepSeries(labels: entry.labels, values: entry.values.enumerated().map { step, value in
                     value.map { _ in Double(context.times[step]) / 1000 }
-                })
+                }, dropName: true)
             })
         case "sort", "sort_desc":
             guard case .vector(let series) = values[0] else { break }
             let descending = name == "sort_desc"
-            return .vector(series.sorted { a, b in
+            return .vector(series.map { StepSeries(labels: $0.labels, values: $0.values, dropName: $0.dropName) }.sorted { a, b in
                 let x = a.values[0] ?? .nan, y = b.values[0] ?? .nan
                 if x.isNaN { return false }
                 if y.isNaN { return true }
@@ -114,7 +114,7 @@ struct FunctionEvaluation {
         series.compactMap { entry in
             var values = [Double?](repeating: nil, count: steps)
             for step in 0..<steps { if let value = entry.values[step] { values[step] = transform(value, step) } }
-            return values.contains { $0 != nil } ? StepSeries(labels: entry.labels.removing(Labels.metricName), values: values) : nil
+            return values.contains { $0 != nil } ? StepSeries(labels: entry.labels, values: values, dropName: true) : nil
         }
     }
 
@@ -158,7 +158,7 @@ struct FunctionEvaluation {
                 labels = labels.setting(destination, RegexExpansion.expand(replacement, match: match))
             }
             guard seen.insert(labels).inserted else { throw QueryError(.execution, "vector cannot contain metrics with the same labelset") }
-            result.append(StepSeries(labels: labels, values: entry.values))
+            result.append(StepSeries(labels: labels, values: entry.values, dropName: entry.dropName && destination != Labels.metricName))
         }
         return .vector(result)
     }
@@ -181,7 +181,7 @@ struct FunctionEvaluation {
             let joined = sources.map { entry.labels[$0] ?? "" }.joined(separator: separator)
             let labels = entry.labels.setting(destination, joined)
             guard seen.insert(labels).inserted else { throw QueryError(.execution, "vector cannot contain metrics with the same labelset") }
-            result.append(StepSeries(labels: labels, values: entry.values))
+            result.append(StepSeries(labels: labels, values: entry.values, dropName: entry.dropName && destination != Labels.metricName))
         }
         return .vector(result)
     }

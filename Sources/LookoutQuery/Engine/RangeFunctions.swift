@@ -21,7 +21,7 @@ struct RangeFunctions {
                                            parameter: parameter.isEmpty ? 0 : parameter[step], evalTime: context.times[step])
             }
             if output.contains(where: { $0 != nil }) {
-                result.append(StepSeries(labels: keepName ? series.labels : series.labels.removing(Labels.metricName), values: output))
+                result.append(StepSeries(labels: series.labels, values: output, dropName: !keepName))
             }
         }
         return result

@@ -4,6 +4,18 @@ import LookoutModel
 struct StepSeries {
     var labels: Labels
     var values: [Double?]
+    /// The metric name goes at the end of evaluation (Prometheus' delayed name removal), so
+    /// label_replace and label_join can still read and keep it.
+    var dropName = false
+
+    init(labels: Labels, values: [Double?], dropName: Bool = false) {
+        self.labels = labels
+        self.values = values
+        self.dropName = dropName
+    }
+
+    /// The labels a result shows.
+    var visibleLabels: Labels { dropName ? labels.removing(Labels.metricName) : labels }
 }
 
 /// A range vector: raw samples of each series, read once for the whole query.
