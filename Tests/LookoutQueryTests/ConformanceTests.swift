@@ -14,6 +14,7 @@ import Testing
         print("promql conformance \(name).test: \(outcome.passed)/\(outcome.total) passed, \(outcome.skipped) out of scope")
         for failure in outcome.failed.prefix(Int(ProcessInfo.processInfo.environment["PROMQL_FAILURES"] ?? "15") ?? 15) { print("  FAIL \(failure)") }
         #expect(outcome.total > 0)
+        #expect(outcome.failed.isEmpty, "\(outcome.failed.count) of \(outcome.total) cases failed in \(name).test")
     }
 }
 

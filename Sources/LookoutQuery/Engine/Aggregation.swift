@@ -17,7 +17,8 @@ struct Aggregation {
     }
 
     func apply(_ series: [StepSeries], parameter: StepValue?) throws -> [StepSeries] {
-        let keys = series.map { groupLabels($0.visibleLabels) }
+        // Grouping sees names not yet removed (delayed name removal), as Prometheus 3 does.
+        let keys = series.map { groupLabels($0.labels) }
         var groups: [Labels: [Int]] = [:]
         var order: [Labels] = []
         for (index, key) in keys.enumerated() {
@@ -26,6 +27,9 @@ struct Aggregation {
         }
         var scalars: [Double] = []
         if case .scalar(let values)? = parameter { scalars = values }
+        if op == .topk || op == .bottomk, scalars.contains(where: { $0.isNaN }) {
+            throw QueryError(.execution, "Parameter value is NaN")
+        }
         var label = ""
         if case .string(let text)? = parameter {
             label = text
@@ -87,7 +91,8 @@ struct Aggregation {
                     guard !present.isEmpty else { continue }
                     values[step] = aggregate(present, parameter: scalars.isEmpty ? 0 : scalars[step])
                 }
-                if values.contains(where: { $0 != nil }) { result.append(StepSeries(labels: key, values: values)) }
+                let dropName = members.contains { series[$0].dropName }
+                if values.contains(where: { $0 != nil }) { result.append(StepSeries(labels: key, values: values, dropName: dropName)) }
             }
             return result
         }
@@ -150,7 +155,8 @@ enum Quantile {
         guard !values.isEmpty, !q.isNaN else { return .nan }
         if q < 0 { return -.infinity }
         if q > 1 { return .infinity }
-        let sorted = values.sorted { a, b in a.isNaN ? false : (b.isNaN ? true : a < b) }
+        // NaN counts as the smallest value.
+        let sorted = values.sorted { a, b in a.isNaN ? !b.isNaN : (b.isNaN ? false : a < b) }
         let rank = q * Double(sorted.count - 1)
         let lower = max(0, Int(rank.rounded(.down)))
         let upper = min(sorted.count - 1, lower + 1)

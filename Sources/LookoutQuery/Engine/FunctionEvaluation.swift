@@ -128,12 +128,12 @@ struct FunctionEvaluation {
         }
         guard let selector else { return Labels(sorted: []) }
         var pairs: [String: String] = [:]
-        var repeated = Set<String>()
-        for matcher in selector.matchers where matcher.kind == .equal && matcher.name != Labels.metricName {
-            if pairs[matcher.name] != nil { repeated.insert(matcher.name) }
+        var counts: [String: Int] = [:]
+        for matcher in selector.matchers { counts[matcher.name, default: 0] += 1 }
+        // A label named by more than one matcher has no single value to report.
+        for matcher in selector.matchers where matcher.kind == .equal && matcher.name != Labels.metricName && counts[matcher.name] == 1 {
             pairs[matcher.name] = matcher.value
         }
-        for name in repeated { pairs.removeValue(forKey: name) }
         return Labels(pairs)
     }
 
@@ -149,7 +149,7 @@ struct FunctionEvaluation {
         do { regex = try Regex("^(?s:" + pattern + ")$") } catch {
             throw QueryError(.execution, "invalid regular expression in label_replace(): \(pattern)")
         }
-        var seen = Set<Labels>()
+        var seen: [Labels: Int] = [:]
         var result: [StepSeries] = []
         for entry in series {
             var labels = entry.labels
@@ -157,8 +157,8 @@ struct FunctionEvaluation {
             if let match = try? regex.wholeMatch(in: value) {
                 labels = labels.setting(destination, RegexExpansion.expand(replacement, match: match))
             }
-            guard seen.insert(labels).inserted else { throw QueryError(.execution, "vector cannot contain metrics with the same labelset") }
-            result.append(StepSeries(labels: labels, values: entry.values, dropName: entry.dropName && destination != Labels.metricName))
+            try StepSeries.merge(StepSeries(labels: labels, values: entry.values, dropName: entry.dropName && destination != Labels.metricName),
+                                 into: &result, index: &seen)
         }
         return .vector(result)
     }
@@ -175,13 +175,13 @@ struct FunctionEvaluation {
             guard case .string(let source) = value else { throw QueryError(.execution, "label_join: source labels must be strings") }
             sources.append(source)
         }
-        var seen = Set<Labels>()
+        var seen: [Labels: Int] = [:]
         var result: [StepSeries] = []
         for entry in series {
             let joined = sources.map { entry.labels[$0] ?? "" }.joined(separator: separator)
             let labels = entry.labels.setting(destination, joined)
-            guard seen.insert(labels).inserted else { throw QueryError(.execution, "vector cannot contain metrics with the same labelset") }
-            result.append(StepSeries(labels: labels, values: entry.values, dropName: entry.dropName && destination != Labels.metricName))
+            try StepSeries.merge(StepSeries(labels: labels, values: entry.values, dropName: entry.dropName && destination != Labels.metricName),
+                                 into: &result, index: &seen)
         }
         return .vector(result)
     }

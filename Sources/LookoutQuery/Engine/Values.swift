@@ -14,6 +14,22 @@ struct StepSeries {
         self.dropName = dropName
     }
 
+    /// Adds `series` to `result`, merging it with an earlier series of the same labels when
+    /// their steps do not overlap; overlapping ones are Prometheus' duplicate-labelset error.
+    static func merge(_ series: StepSeries, into result: inout [StepSeries], index: inout [Labels: Int]) throws {
+        guard let existing = index[series.labels] else {
+            index[series.labels] = result.count
+            result.append(series)
+            return
+        }
+        for (step, value) in series.values.enumerated() where value != nil {
+            guard result[existing].values[step] == nil else {
+                throw QueryError(.execution, "vector cannot contain metrics with the same labelset")
+            }
+            result[existing].values[step] = value
+        }
+    }
+
     /// The labels a result shows.
     var visibleLabels: Labels { dropName ? labels.removing(Labels.metricName) : labels }
 }

@@ -24,7 +24,7 @@ public struct Function: Sendable, Equatable {
                     "deg", "rad", "timestamp", "sort", "sort_desc", "absent"]
         for name in math { add(Function(name, [.vector], .vector)) }
         let overTime = ["avg_over_time", "min_over_time", "max_over_time", "sum_over_time", "count_over_time",
-                        "stddev_over_time", "stdvar_over_time", "last_over_time", "present_over_time", "absent_over_time",
+                        "stddev_over_time", "stdvar_over_time", "last_over_time", "first_over_time", "present_over_time", "absent_over_time",
                         "rate", "irate", "increase", "delta", "idelta", "deriv", "changes", "resets"]
         for name in overTime { add(Function(name, [.matrix], .vector)) }
         for name in ["day_of_month", "day_of_week", "day_of_year", "days_in_month", "hour", "minute", "month", "year"] {
