@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "LookoutQuery", dependencies: ["LookoutModel", "LookoutStorage"]),
         // L4: HTTP routes, configuration and the application builder.
         .target(name: "LookoutServer", dependencies: [
-            "LookoutCodecs", "LookoutStorage",
+            "LookoutCodecs", "LookoutStorage", "LookoutQuery",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -57,6 +57,8 @@ let package = Package(
         .executableTarget(name: "LookoutCollector", dependencies: [
             "LookoutServer", "LookoutStorageSQLite", "LookoutTSDB",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import LookoutQuery
 import LookoutStorage
 import NIOCore
 import Prometheus
@@ -58,6 +59,8 @@ public func buildApplication(
             .add(middleware: cors)
             .add(middleware: BearerTokenMiddleware(tokens: Set(configuration.queryTokens)))
         MetricReadController<AppRequestContext>(store: metricsBackend.store, maxSeries: 100_000)
+            .addRoutes(to: metricQuery)
+        PromQLController<AppRequestContext>(engine: Engine(store: metricsBackend.store), store: metricsBackend.store)
             .addRoutes(to: metricQuery)
     }
 

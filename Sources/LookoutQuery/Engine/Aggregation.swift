@@ -28,12 +28,12 @@ struct Aggregation {
         var scalars: [Double] = []
         if case .scalar(let values)? = parameter { scalars = values }
         if op == .topk || op == .bottomk, scalars.contains(where: { $0.isNaN }) {
-            throw QueryError(.execution, "Parameter value is NaN")
+            throw PromQLError(.execution, "Parameter value is NaN")
         }
         var label = ""
         if case .string(let text)? = parameter {
             label = text
-            guard MetricNames.isValidLabelName(label) else { throw QueryError(.execution, "invalid label name \"\(label)\"") }
+            guard MetricNames.isValidLabelName(label) else { throw PromQLError(.execution, "invalid label name \"\(label)\"") }
         }
 
         switch op {

@@ -22,7 +22,7 @@ struct BinaryEvaluation {
             if op.isSetOperator { return .vector(setOperation(lhs, rhs)) }
             return .vector(try vectorMatch(lhs, rhs))
         default:
-            throw QueryError(.execution, "binary expression must contain only scalar and instant vector types")
+            throw PromQLError(.execution, "binary expression must contain only scalar and instant vector types")
         }
     }
 
@@ -134,7 +134,7 @@ struct BinaryEvaluation {
             for (index, entry) in one.enumerated() where entry.values[step] != nil {
                 if oneBySignature.updateValue(index, forKey: oneKeys[index]) != nil {
                     let side = swapped ? "left" : "right"
-                    throw QueryError(.execution, "found duplicate series for the match group \(oneKeys[index]) on the \(side) hand-side of the operation: many-to-many matching not allowed: matching labels must be unique on one side")
+                    throw PromQLError(.execution, "found duplicate series for the match group \(oneKeys[index]) on the \(side) hand-side of the operation: many-to-many matching not allowed: matching labels must be unique on one side")
                 }
             }
             var matchedMany: [Labels: Labels] = [:]
@@ -143,7 +143,7 @@ struct BinaryEvaluation {
                       let oneValue = one[oneIndex].values[step] else { continue }
                 if cardinality == .oneToOne {
                     if let previous = matchedMany.updateValue(entry.labels, forKey: manyKeys[index]), previous != entry.labels {
-                        throw QueryError(.execution, "found duplicate series for the match group \(manyKeys[index]) on the left hand-side of the operation: multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)")
+                        throw PromQLError(.execution, "found duplicate series for the match group \(manyKeys[index]) on the left hand-side of the operation: multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)")
                     }
                 }
                 let (left, right) = swapped ? (oneValue, manyValue) : (manyValue, oneValue)
@@ -173,7 +173,7 @@ struct BinaryEvaluation {
                 }
                 if entry.dropName || dropName { droppedNames.insert(labels) }
                 if output[labels]![step] != nil {
-                    throw QueryError(.execution, "vector cannot contain metrics with the same labelset")
+                    throw PromQLError(.execution, "vector cannot contain metrics with the same labelset")
                 }
                 output[labels]![step] = value
             }

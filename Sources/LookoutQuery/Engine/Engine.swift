@@ -41,7 +41,7 @@ public struct Engine: Sendable {
             for entry in series {
                 guard let value = entry.values[0] else { continue }
                 guard seen.insert(entry.visibleLabels).inserted else {
-                    throw QueryError(.execution, "vector cannot contain metrics with the same labelset")
+                    throw PromQLError(.execution, "vector cannot contain metrics with the same labelset")
                 }
                 result.append((entry.visibleLabels, time, value))
             }
@@ -58,14 +58,14 @@ public struct Engine: Sendable {
 
     /// A range query over `[start, end]` every `step` (all ms).
     public func range(_ query: String, start: Int64, end: Int64, step: Int64) async throws -> QueryResult {
-        guard step > 0 else { throw QueryError(.badData, "zero or negative query resolution step widths are not accepted. Try a positive integer") }
-        guard end >= start else { throw QueryError(.badData, "end timestamp must not be before start time") }
+        guard step > 0 else { throw PromQLError(.badData, "zero or negative query resolution step widths are not accepted. Try a positive integer") }
+        guard end >= start else { throw PromQLError(.badData, "end timestamp must not be before start time") }
         guard (end - start) / step < Int64(options.maxPointsPerSeries) else {
-            throw QueryError(.badData, "exceeded maximum resolution of \(options.maxPointsPerSeries) points per timeseries. Try decreasing the query resolution (?step=XX)")
+            throw PromQLError(.badData, "exceeded maximum resolution of \(options.maxPointsPerSeries) points per timeseries. Try decreasing the query resolution (?step=XX)")
         }
         let expr = try parse(query)
         guard expr.type == .scalar || expr.type == .vector else {
-            throw QueryError(.badData, "invalid expression type \"\(expr.type.rawValue)\" for range query, must be Scalar or instant Vector")
+            throw PromQLError(.badData, "invalid expression type \"\(expr.type.rawValue)\" for range query, must be Scalar or instant Vector")
         }
         let context = EvalContext(start: start, end: end, step: step, queryStart: start, queryEnd: end, options: options, store: store)
         let value = try await withTimeout { try await Evaluator(context: context).evaluate(expr) }
@@ -79,7 +79,7 @@ public struct Engine: Sendable {
                 let labels = entry.visibleLabels
                 var values = merged[labels] ?? [Double?](repeating: nil, count: times.count)
                 for (index, value) in entry.values.enumerated() where value != nil {
-                    guard values[index] == nil else { throw QueryError(.execution, "vector cannot contain metrics with the same labelset") }
+                    guard values[index] == nil else { throw PromQLError(.execution, "vector cannot contain metrics with the same labelset") }
                     values[index] = value
                 }
                 merged[labels] = values
@@ -92,7 +92,7 @@ public struct Engine: Sendable {
             }
             return .matrix(result.sorted { $0.labels < $1.labels })
         default:
-            throw QueryError(.badData, "invalid expression type for range query")
+            throw PromQLError(.badData, "invalid expression type for range query")
         }
     }
 
@@ -100,7 +100,7 @@ public struct Engine: Sendable {
         do {
             return try Parser.parse(query)
         } catch {
-            throw QueryError(.badData, error.describe(in: query))
+            throw PromQLError(.badData, error.describe(in: query))
         }
     }
 
@@ -113,8 +113,8 @@ public struct Engine: Sendable {
                 return nil
             }
             defer { group.cancelAll() }
-            guard let first = try await group.next() else { throw QueryError(.canceled, "query was canceled") }
-            guard let value = first else { throw QueryError(.timeout, "query timed out in expression evaluation") }
+            guard let first = try await group.next() else { throw PromQLError(.canceled, "query was canceled") }
+            guard let value = first else { throw PromQLError(.timeout, "query timed out in expression evaluation") }
             return value
         }
     }

@@ -35,7 +35,7 @@ final class Evaluator {
             case .scalar(let values): return .scalar(values.map { -$0 })
             case .vector(let series):
                 return .vector(series.map { StepSeries(labels: $0.labels, values: $0.values.map { $0.map { -$0 } }, dropName: true) })
-            default: throw QueryError(.execution, "unary minus needs a scalar or an instant vector")
+            default: throw PromQLError(.execution, "unary minus needs a scalar or an instant vector")
             }
         case .binary(let op, let lhs, let rhs, let returnBool, let matching):
             let left = try await evaluate(lhs, in: context)
@@ -46,7 +46,7 @@ final class Evaluator {
             var parameterValue: StepValue?
             if let parameter { parameterValue = try await evaluate(parameter, in: context) }
             guard case .vector(let series) = try await evaluate(inner, in: context) else {
-                throw QueryError(.execution, "aggregation needs an instant vector")
+                throw PromQLError(.execution, "aggregation needs an instant vector")
             }
             return .vector(try Aggregation(op: op, grouping: grouping, without: without, steps: context.count)
                 .apply(series, parameter: parameterValue))
@@ -79,7 +79,7 @@ final class Evaluator {
         let series = try await context.store.select(matchers, from: from, through: through)
         samplesLoaded += series.reduce(0) { $0 + $1.samples.count }
         guard samplesLoaded <= context.options.maxSamples else {
-            throw QueryError(.execution, "query processing would load too many samples into memory in query execution")
+            throw PromQLError(.execution, "query processing would load too many samples into memory in query execution")
         }
         return series
     }
@@ -142,7 +142,7 @@ final class Evaluator {
         case .scalar(let values):
             series = [RangeSeries(labels: Labels(sorted: []), samples: zip(times, values).map { MetricSample($0, $1) })]
         default:
-            throw QueryError(.execution, "subquery is only allowed on instant vector")
+            throw PromQLError(.execution, "subquery is only allowed on instant vector")
         }
         return MatrixWindows(series: series.filter { !$0.samples.isEmpty }, windowEnds: ends, range: range)
     }

@@ -106,7 +106,7 @@ struct FunctionEvaluation {
         if case .matrix(let windows)? = values.first(where: { if case .matrix = $0 { return true }; return false }) {
             return .vector(try RangeFunctions(name: name, context: context).apply(windows, scalars: values))
         }
-        throw QueryError(.execution, "function \"\(name)\" is not implemented")
+        throw PromQLError(.execution, "function \"\(name)\" is not implemented")
     }
 
     /// Applies `transform` to every present value; drops the metric name, as functions do.
@@ -140,14 +140,14 @@ struct FunctionEvaluation {
     private func labelReplace(_ values: [StepValue]) throws -> StepValue {
         guard case .vector(let series) = values[0], case .string(let destination) = values[1], case .string(let replacement) = values[2],
               case .string(let source) = values[3], case .string(let pattern) = values[4] else {
-            throw QueryError(.execution, "label_replace: bad arguments")
+            throw PromQLError(.execution, "label_replace: bad arguments")
         }
         guard destination == Labels.metricName || MetricNames.isValidLabelName(destination) else {
-            throw QueryError(.execution, "invalid destination label name in label_replace(): \(destination)")
+            throw PromQLError(.execution, "invalid destination label name in label_replace(): \(destination)")
         }
         let regex: Regex<AnyRegexOutput>
         do { regex = try Regex("^(?s:" + pattern + ")$") } catch {
-            throw QueryError(.execution, "invalid regular expression in label_replace(): \(pattern)")
+            throw PromQLError(.execution, "invalid regular expression in label_replace(): \(pattern)")
         }
         var seen: [Labels: Int] = [:]
         var result: [StepSeries] = []
@@ -165,14 +165,14 @@ struct FunctionEvaluation {
 
     private func labelJoin(_ values: [StepValue]) throws -> StepValue {
         guard case .vector(let series) = values[0], case .string(let destination) = values[1], case .string(let separator) = values[2] else {
-            throw QueryError(.execution, "label_join: bad arguments")
+            throw PromQLError(.execution, "label_join: bad arguments")
         }
         guard destination == Labels.metricName || MetricNames.isValidLabelName(destination) else {
-            throw QueryError(.execution, "invalid destination label name in label_join(): \(destination)")
+            throw PromQLError(.execution, "invalid destination label name in label_join(): \(destination)")
         }
         var sources: [String] = []
         for value in values.dropFirst(3) {
-            guard case .string(let source) = value else { throw QueryError(.execution, "label_join: source labels must be strings") }
+            guard case .string(let source) = value else { throw PromQLError(.execution, "label_join: source labels must be strings") }
             sources.append(source)
         }
         var seen: [Labels: Int] = [:]

@@ -86,7 +86,7 @@ struct RangeFunctions {
             let (slope, intercept) = linearRegression(samples, interceptTime: evalTime)
             return intercept + slope * parameter
         default:
-            throw QueryError(.execution, "function \"\(name)\" is not implemented")
+            throw PromQLError(.execution, "function \"\(name)\" is not implemented")
         }
     }
 

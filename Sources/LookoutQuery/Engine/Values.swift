@@ -24,7 +24,7 @@ struct StepSeries {
         }
         for (step, value) in series.values.enumerated() where value != nil {
             guard result[existing].values[step] == nil else {
-                throw QueryError(.execution, "vector cannot contain metrics with the same labelset")
+                throw PromQLError(.execution, "vector cannot contain metrics with the same labelset")
             }
             result[existing].values[step] = value
         }
@@ -87,7 +87,7 @@ public enum QueryResult: Sendable, Equatable {
 }
 
 /// A query that failed at evaluation, with Prometheus' error type.
-public struct QueryError: Error, Sendable, CustomStringConvertible {
+public struct PromQLError: Error, Sendable, CustomStringConvertible {
     public enum Kind: String, Sendable {
         case badData = "bad_data"
         case execution
