@@ -49,6 +49,9 @@ struct QueryCommand: AsyncParsableCommand {
             if let time { items.append(URLQueryItem(name: "time", value: time)) }
         }
         components?.queryItems = items
+        // URLComponents leaves "+" alone, but servers read it as a space in a query string.
+        let encoded = components?.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
+        components?.percentEncodedQuery = encoded
         guard let url = components?.url?.absoluteString else { fail("--server: \"\(server)\" is not a URL") }
         var request = HTTPClientRequest(url: url)
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
