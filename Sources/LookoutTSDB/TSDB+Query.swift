@@ -22,6 +22,9 @@ extension TSDB {
         for chunk in queued + stored where chunk.maxTime >= from && chunk.minTime <= through {
             chunksByRef[chunk.series, default: []].append(chunk)
         }
+        for (ref, chunks) in chunksByRef where chunks.count > 1 {
+            chunksByRef[ref] = chunks.sorted { $0.minTime < $1.minTime }
+        }
         var result: [SeriesSamples] = []
         for (position, entry) in series.enumerated() {
             var merger = SampleMerger()
@@ -99,17 +102,23 @@ extension TSDB {
 }
 
 /// Merges samples from chunks that may overlap into one time-ordered list; of two samples at
-/// the same time, the in-order one wins.
+/// the same time, the in-order one wins. Chunks that follow each other (the common case) are
+/// concatenated without sorting.
 struct SampleMerger {
     private var entries: [(sample: MetricSampleBits, rank: UInt8)] = []
+    private var ordered = true
 
     mutating func add(_ samples: [MetricSampleBits], preferred: Bool, from: Int64, through: Int64) {
         for sample in samples where sample.timestamp >= from && sample.timestamp <= through {
+            if let last = entries.last, last.sample.timestamp >= sample.timestamp { ordered = false }
             entries.append((sample, preferred ? 0 : 1))
         }
     }
 
     func result() -> [MetricSample] {
+        if ordered {
+            return entries.map { MetricSample($0.sample.timestamp, $0.sample.value) }
+        }
         let sorted = entries.sorted { $0.sample.timestamp != $1.sample.timestamp ? $0.sample.timestamp < $1.sample.timestamp : $0.rank < $1.rank }
         var result: [MetricSample] = []
         result.reserveCapacity(sorted.count)

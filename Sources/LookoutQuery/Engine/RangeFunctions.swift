@@ -17,7 +17,7 @@ struct RangeFunctions {
             for step in 0..<steps {
                 let window = windows.window(series, step: step)
                 guard !window.isEmpty else { continue }
-                output[step] = try compute(Array(window), end: windows.windowEnds[step], range: windows.range,
+                output[step] = try compute(window, end: windows.windowEnds[step], range: windows.range,
                                            parameter: parameter.isEmpty ? 0 : parameter[step], evalTime: context.times[step])
             }
             if output.contains(where: { $0 != nil }) {
@@ -27,14 +27,15 @@ struct RangeFunctions {
         return result
     }
 
-    private func compute(_ samples: [MetricSample], end: Int64, range: Int64, parameter: Double, evalTime: Int64) throws -> Double? {
+    /// One step's value from the samples in its window (a slice: indices are not 0-based).
+    private func compute(_ samples: ArraySlice<MetricSample>, end: Int64, range: Int64, parameter: Double, evalTime: Int64) throws -> Double? {
         switch name {
         case "rate": return extrapolatedRate(samples, end: end, range: range, counter: true, rate: true)
         case "increase": return extrapolatedRate(samples, end: end, range: range, counter: true, rate: false)
         case "delta": return extrapolatedRate(samples, end: end, range: range, counter: false, rate: false)
         case "irate", "idelta":
             guard samples.count >= 2 else { return nil }
-            let last = samples[samples.count - 1], previous = samples[samples.count - 2]
+            let last = samples[samples.endIndex - 1], previous = samples[samples.endIndex - 2]
             var difference = last.value - previous.value
             if name == "irate" {
                 if last.value < previous.value { difference = last.value }
@@ -80,7 +81,7 @@ struct RangeFunctions {
             return resets
         case "deriv":
             guard samples.count >= 2 else { return nil }
-            return linearRegression(samples, interceptTime: samples[0].timestamp).slope
+            return linearRegression(samples, interceptTime: samples.first!.timestamp).slope
         case "predict_linear":
             guard samples.count >= 2 else { return nil }
             let (slope, intercept) = linearRegression(samples, interceptTime: evalTime)
@@ -92,9 +93,9 @@ struct RangeFunctions {
 
     /// Prometheus' extrapolated rate: the increase over the samples, extrapolated towards the
     /// window's edges by at most half a sample interval, never below a counter's zero.
-    private func extrapolatedRate(_ samples: [MetricSample], end: Int64, range: Int64, counter: Bool, rate: Bool) -> Double? {
+    private func extrapolatedRate(_ samples: ArraySlice<MetricSample>, end: Int64, range: Int64, counter: Bool, rate: Bool) -> Double? {
         guard samples.count >= 2 else { return nil }
-        let first = samples[0], last = samples[samples.count - 1]
+        let first = samples.first!, last = samples.last!
         var result = last.value - first.value
         if counter {
             var previous = first.value
@@ -122,11 +123,11 @@ struct RangeFunctions {
     }
 
     /// Least-squares slope (per second) and the value at `interceptTime`.
-    private func linearRegression(_ samples: [MetricSample], interceptTime: Int64) -> (slope: Double, intercept: Double) {
+    private func linearRegression(_ samples: ArraySlice<MetricSample>, interceptTime: Int64) -> (slope: Double, intercept: Double) {
         var n = 0.0, sumX = 0.0, sumY = 0.0, sumXY = 0.0, sumX2 = 0.0
         var constant = true
         for sample in samples {
-            if sample.value != samples[0].value { constant = false }
+            if sample.value != samples.first!.value { constant = false }
             let x = Double(sample.timestamp - interceptTime) / 1000
             n += 1
             sumX += x
@@ -134,7 +135,7 @@ struct RangeFunctions {
             sumXY += x * sample.value
             sumX2 += x * x
         }
-        if constant && samples[0].value.isFinite { return (0, samples[0].value) }
+        if constant && samples.first!.value.isFinite { return (0, samples.first!.value) }
         let covariance = sumXY - sumX * sumY / n
         let variance = sumX2 - sumX * sumX / n
         let slope = covariance / variance
