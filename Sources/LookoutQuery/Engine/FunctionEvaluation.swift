@@ -44,9 +44,10 @@ struct FunctionEvaluation {
         case "timestamp":
             guard case .vector(let series) = values[0] else { break }
             // The time of the sample each step picked: re-read from the selector when there is one.
+            let times = context.times
             return .vector(series.map { entry in
                 StepSeries(labels: entry.labels, values: entry.values.enumerated().map { step, value in
-                    value.map { _ in Double(context.times[step]) / 1000 }
+                    value.map { _ in Double(times[step]) / 1000 }
                 }, dropName: true)
             })
         case "sort", "sort_desc":

@@ -11,6 +11,7 @@ struct RangeFunctions {
         for value in values { if case .scalar(let scalars) = value { parameter = scalars } }
         // Functions that keep the metric name: only last_over_time and first_over_time.
         let keepName = name == "last_over_time" || name == "first_over_time"
+        let times = context.times
         var result: [StepSeries] = []
         for series in windows.series {
             var output = [Double?](repeating: nil, count: steps)
@@ -18,7 +19,7 @@ struct RangeFunctions {
                 let window = windows.window(series, step: step)
                 guard !window.isEmpty else { continue }
                 output[step] = try compute(window, end: windows.windowEnds[step], range: windows.range,
-                                           parameter: parameter.isEmpty ? 0 : parameter[step], evalTime: context.times[step])
+                                           parameter: parameter.isEmpty ? 0 : parameter[step], evalTime: times[step])
             }
             if output.contains(where: { $0 != nil }) {
                 result.append(StepSeries(labels: series.labels, values: output, dropName: !keepName))

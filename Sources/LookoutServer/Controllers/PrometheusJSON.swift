@@ -24,7 +24,15 @@ enum PrometheusJSON {
         if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
         if value == 0 { return value.sign == .minus ? "-0" : "0" }
         let magnitude = abs(value)
-        let shortest = "\(value)"
+        let shortest = value.description
+        // The common case: Swift's shortest form is already Go's, give or take a trailing ".0".
+        if magnitude >= 1e-4 && magnitude < 1e16 {
+            let utf8 = shortest.utf8
+            if utf8.count > 2, utf8[utf8.index(utf8.endIndex, offsetBy: -2)] == UInt8(ascii: "."), utf8.last == UInt8(ascii: "0") {
+                return String(shortest.dropLast(2))
+            }
+            return shortest
+        }
         if magnitude < 1e-6 || magnitude >= 1e21 {
             // Swift writes exponents as Go does ("1e+21", "1.5e-07"); only "X.0e" needs trimming.
             return shortest.replacing(".0e", with: "e")
