@@ -115,6 +115,8 @@ struct BinaryEvaluation {
         }
     }
 
+    /// Vector matching. Signatures, candidate pairs and result labels depend on the series, not
+    /// on the step, so they are worked out once; each step then only looks at values.
     private func vectorMatch(_ lhs: [StepSeries], _ rhs: [StepSeries]) throws -> [StepSeries] {
         let cardinality = matching?.cardinality ?? .oneToOne
         // group_right: the right side is the "many" side; evaluate with sides swapped.
@@ -122,30 +124,58 @@ struct BinaryEvaluation {
         let many = swapped ? rhs : lhs
         let one = swapped ? lhs : rhs
         let include = matching?.include ?? []
-        var output: [Labels: [Double?]] = [:]
-        var order: [Labels] = []
-        var droppedNames = Set<Labels>()
         let dropName = !op.isComparison || returnBool
 
-        let oneKeys = one.map { signature($0.labels) }
+        var oneGroups: [Labels: [Int]] = [:]
+        for (index, entry) in one.enumerated() { oneGroups[signature(entry.labels), default: []].append(index) }
+        var manyGroups: [Labels: [Int]] = [:]
         let manyKeys = many.map { signature($0.labels) }
+        for (index, key) in manyKeys.enumerated() { manyGroups[key, default: []].append(index) }
+
+        // Output slots: one per distinct result label set.
+        var slotOf: [Labels: Int] = [:]
+        var slotLabels: [Labels] = []
+        var slotDropName: [Bool] = []
+        var pairs: [(many: Int, one: Int, slot: Int)] = []
+        for (index, entry) in many.enumerated() {
+            for candidate in oneGroups[manyKeys[index]] ?? [] {
+                var labels = entry.labels
+                if cardinality == .oneToOne, let matching {
+                    let listed = Set(matching.labels)
+                    labels = Labels(sorted: labels.pairs.filter { matching.on ? listed.contains($0.name) : !listed.contains($0.name) })
+                }
+                for name in include { labels = labels.setting(name, one[candidate].labels[name] ?? "") }
+                let slot: Int
+                if let existing = slotOf[labels] {
+                    slot = existing
+                } else {
+                    slot = slotLabels.count
+                    slotOf[labels] = slot
+                    slotLabels.append(labels)
+                    slotDropName.append(false)
+                }
+                if entry.dropName || dropName { slotDropName[slot] = true }
+                pairs.append((index, candidate, slot))
+            }
+        }
+        let crowdedOne = oneGroups.filter { $0.value.count > 1 }
+        let crowdedMany = cardinality == .oneToOne ? manyGroups.filter { $0.value.count > 1 } : [:]
+        var output = [[Double?]](repeating: [Double?](repeating: nil, count: steps), count: slotLabels.count)
         for step in 0..<steps {
-            var oneBySignature: [Labels: Int] = [:]
-            for (index, entry) in one.enumerated() where entry.values[step] != nil {
-                if oneBySignature.updateValue(index, forKey: oneKeys[index]) != nil {
-                    let side = swapped ? "left" : "right"
-                    throw PromQLError(.execution, "found duplicate series for the match group \(oneKeys[index]) on the \(side) hand-side of the operation: many-to-many matching not allowed: matching labels must be unique on one side")
+            for (key, members) in crowdedOne where members.filter({ one[$0].values[step] != nil }).count > 1 {
+                let side = swapped ? "left" : "right"
+                throw PromQLError(.execution, "found duplicate series for the match group \(key) on the \(side) hand-side of the operation: many-to-many matching not allowed: matching labels must be unique on one side")
+            }
+            for (key, members) in crowdedMany {
+                let matched = members.filter { index in
+                    many[index].values[step] != nil && (oneGroups[key] ?? []).contains { one[$0].values[step] != nil }
+                }
+                if matched.count > 1 {
+                    throw PromQLError(.execution, "found duplicate series for the match group \(key) on the left hand-side of the operation: multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)")
                 }
             }
-            var matchedMany: [Labels: Labels] = [:]
-            for (index, entry) in many.enumerated() {
-                guard let manyValue = entry.values[step], let oneIndex = oneBySignature[manyKeys[index]],
-                      let oneValue = one[oneIndex].values[step] else { continue }
-                if cardinality == .oneToOne {
-                    if let previous = matchedMany.updateValue(entry.labels, forKey: manyKeys[index]), previous != entry.labels {
-                        throw PromQLError(.execution, "found duplicate series for the match group \(manyKeys[index]) on the left hand-side of the operation: multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)")
-                    }
-                }
+            for pair in pairs {
+                guard let manyValue = many[pair.many].values[step], let oneValue = one[pair.one].values[step] else { continue }
                 let (left, right) = swapped ? (oneValue, manyValue) : (manyValue, oneValue)
                 let (computed, keep) = compute(left, right)
                 let value: Double
@@ -154,31 +184,15 @@ struct BinaryEvaluation {
                 } else {
                     value = computed
                 }
-                var labels = entry.labels
-                if cardinality == .oneToOne {
-                    if let matching, matching.on {
-                        let kept = Set(matching.labels)
-                        labels = Labels(sorted: labels.pairs.filter { kept.contains($0.name) })
-                    } else if let matching {
-                        let dropped = Set(matching.labels)
-                        labels = Labels(sorted: labels.pairs.filter { !dropped.contains($0.name) })
-                    }
-                }
-                for name in include {
-                    labels = labels.setting(name, one[oneIndex].labels[name] ?? "")
-                }
-                if output[labels] == nil {
-                    output[labels] = [Double?](repeating: nil, count: steps)
-                    order.append(labels)
-                }
-                if entry.dropName || dropName { droppedNames.insert(labels) }
-                if output[labels]![step] != nil {
+                guard output[pair.slot][step] == nil else {
                     throw PromQLError(.execution, "vector cannot contain metrics with the same labelset")
                 }
-                output[labels]![step] = value
+                output[pair.slot][step] = value
             }
         }
-        return order.map { StepSeries(labels: $0, values: output[$0]!, dropName: droppedNames.contains($0)) }
+        return slotLabels.indices.compactMap { slot in
+            output[slot].contains { $0 != nil } ? StepSeries(labels: slotLabels[slot], values: output[slot], dropName: slotDropName[slot]) : nil
+        }
     }
 }
 
