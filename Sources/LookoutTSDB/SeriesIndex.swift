@@ -150,16 +150,3 @@ struct SeriesIndex {
         return result
     }
 }
-
-extension Array {
-    /// The first index whose element satisfies `predicate`, for an array partitioned by it.
-    func partitioningIndex(where predicate: (Element) -> Bool) -> Int {
-        var low = 0
-        var high = count
-        while low < high {
-            let middle = (low + high) / 2
-            if predicate(self[middle]) { high = middle } else { low = middle + 1 }
-        }
-        return low
-    }
-}

@@ -105,15 +105,3 @@ public struct PromQLError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { message }
 }
-
-extension Array {
-    func partitioningIndex(where predicate: (Element) -> Bool) -> Int {
-        var low = 0
-        var high = count
-        while low < high {
-            let middle = (low + high) / 2
-            if predicate(self[middle]) { high = middle } else { low = middle + 1 }
-        }
-        return low
-    }
-}

@@ -426,16 +426,7 @@ public struct Parser {
             sawGrouping = true
         }
         try expect(.leftParen, "in aggregation, expected \"(\"")
-        var arguments: [Expr] = []
-        while current.kind != .rightParen {
-            arguments.append(try parseExpression(minimumPrecedence: 0))
-            if current.kind == .comma {
-                _ = advance()
-            } else if current.kind != .rightParen {
-                throw unexpected("in aggregation, expected \",\" or \")\"")
-            }
-        }
-        _ = advance()
+        let arguments = try parseArguments("in aggregation")
         if !sawGrouping, case .identifier(let word) = current.kind, ["by", "without"].contains(word.lowercased()) {
             _ = advance()
             without = word.lowercased() == "without"
@@ -459,20 +450,26 @@ public struct Parser {
         return .aggregate(op, expr, parameter: parameter, grouping: grouping, without: without)
     }
 
-    private mutating func parseCall(_ function: Function) throws(ParseError) -> Expr {
-        let position = current.position
-        _ = advance()
-        try expect(.leftParen, "in call, expected \"(\"")
+    /// Comma-separated expressions up to and including the closing parenthesis.
+    private mutating func parseArguments(_ context: String) throws(ParseError) -> [Expr] {
         var arguments: [Expr] = []
         while current.kind != .rightParen {
             arguments.append(try parseExpression(minimumPrecedence: 0))
             if current.kind == .comma {
                 _ = advance()
             } else if current.kind != .rightParen {
-                throw unexpected("in call to \(function.name), expected \",\" or \")\"")
+                throw unexpected("\(context), expected \",\" or \")\"")
             }
         }
         _ = advance()
+        return arguments
+    }
+
+    private mutating func parseCall(_ function: Function) throws(ParseError) -> Expr {
+        let position = current.position
+        _ = advance()
+        try expect(.leftParen, "in call, expected \"(\"")
+        let arguments = try parseArguments("in call to \(function.name)")
         let required = function.argumentTypes.count - function.optional
         if function.variadic {
             guard arguments.count >= required else {

@@ -38,7 +38,7 @@ struct MetricReadController<Context: RequestContext> {
             out.append(UInt8(ascii: "["))
             for (index, labels) in found.prefix(limit ?? found.count).enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
-                Self.writeLabels(labels, into: &out)
+                PrometheusJSON.writeLabels(labels, into: &out)
             }
             out.append(UInt8(ascii: "]"))
         }
@@ -100,7 +100,7 @@ struct MetricReadController<Context: RequestContext> {
             }
             for series in found where seen.insert(series.labels).inserted {
                 JSONWriter.writeRaw(#"{"metric":"#, into: &out)
-                Self.writeLabels(series.labels, into: &out)
+                PrometheusJSON.writeLabels(series.labels, into: &out)
                 JSONWriter.writeRaw(#","values":["#, into: &out)
                 for (index, sample) in series.samples.enumerated() {
                     if index > 0 { out.append(UInt8(ascii: ",")) }
@@ -126,17 +126,6 @@ struct MetricReadController<Context: RequestContext> {
         } else {
             out.append(contentsOf: "\(value)".utf8)
         }
-    }
-
-    static func writeLabels(_ labels: Labels, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "{"))
-        for (index, label) in labels.pairs.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            JSONWriter.writeString(label.name, into: &out)
-            out.append(UInt8(ascii: ":"))
-            JSONWriter.writeString(label.value, into: &out)
-        }
-        out.append(UInt8(ascii: "}"))
     }
 
     static func selectors(_ parameters: QueryParameters, required: Bool) throws -> [[LabelMatcher]] {
