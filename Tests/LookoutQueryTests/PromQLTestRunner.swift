@@ -156,6 +156,7 @@ final class PromQLTestRunner {
                 // As upstream: the same expression as a range query around the instant must agree at its middle step.
                 if passed, directive == nil, expectString == nil, !ordered, case .vector(let instant) = result {
                     await rangeAgrees(String(match.2), at: time, instant: instant, engine: engine, location: location)
+                    await atModifierAgrees(String(match.2), at: time, instant: instant, engine: engine, location: location)
                 }
             } else if let match = line.firstMatch(of: /^eval(?:_\w+)?\s+range\s+from\s+(\S+)\s+to\s+(\S+)\s+step\s+(\S+)\s+(.+)$/) {
                 guard let start = Self.duration(String(match.1)), let end = Self.duration(String(match.2)),
@@ -188,6 +189,32 @@ final class PromQLTestRunner {
             record(agrees, location, "\(query) as a range query: middle step \(middle) differs from \(instant)")
         } catch {
             record(false, location, "\(query) as a range query: \(error)")
+        }
+    }
+
+    /// Functions whose result depends on the evaluation time itself, so pinning selectors with
+    /// `@` changes it (upstream's AtModifierUnsafeFunctions).
+    static let atUnsafe = ["time(", "timestamp(", "predict_linear(", "day_of_month(", "day_of_week(", "day_of_year(",
+                           "days_in_month(", "hour(", "minute(", "month(", "year("]
+
+    /// As upstream: every selector pinned with `@ <time>` and the query evaluated at other times
+    /// must give the same series and values.
+    private func atModifierAgrees(_ query: String, at time: Int64, instant: [(labels: Labels, time: Int64, value: Double)],
+                                  engine: Engine, location: String) async {
+        guard !Self.atUnsafe.contains(where: { query.contains($0) }), let expr = try? Parser.parse(query) else { return }
+        let pinned = expr.pinning(at: time).description
+        let times: [Int64] = time == 0 ? [-1_000_000, 0, 1_000_000] : [-10 * time, 0, time / 5, time, 10 * time]
+        for evaluation in times {
+            do {
+                let result = try await engine.instant(pinned, at: evaluation)
+                guard case .vector(let elements) = result else { return record(false, location, "\(pinned) at \(evaluation): not a vector") }
+                let agrees = elements.count == instant.count && instant.allSatisfy { element in
+                    elements.contains { $0.labels == element.labels && Self.close($0.value, element.value) }
+                }
+                record(agrees, location, "\(pinned) at \(evaluation): \(elements) differs from \(instant)")
+            } catch {
+                record(false, location, "\(pinned) at \(evaluation): \(error)")
+            }
         }
     }
 
