@@ -66,14 +66,74 @@ final class AnchoredRegex: @unchecked Sendable {
     private let literal: String?
 
     init(_ pattern: String) throws(LabelMatcherError) {
+        // RE2, which Prometheus uses, has no lookaround and no backreferences; Swift's engine
+        // would accept them, so refuse them as Prometheus does.
+        if let construct = AnchoredRegex.unsupportedConstruct(in: pattern) {
+            throw LabelMatcherError("invalid regular expression \"\(pattern)\": \(construct) is not supported")
+        }
         do {
-            regex = try Regex("^(?:" + pattern + ")$")
+            // As Prometheus: anchored at both ends, and "." also matches a newline.
+            regex = try Regex("^(?s:" + AnchoredRegex.translated(pattern) + ")$")
         } catch {
             throw LabelMatcherError("invalid regular expression \"\(pattern)\": \(error)")
         }
         // A pattern without metacharacters is a plain comparison; most selectors are like that.
         let meta = Set("\\.+*?()|[]{}^$")
         literal = pattern.contains(where: { meta.contains($0) }) ? nil : pattern
+    }
+
+    /// RE2 syntax Swift's engine spells differently: the one-letter Unicode classes `\pL`, `\PN`
+    /// become `\p{L}`, `\P{N}`.
+    static func translated(_ pattern: String) -> String {
+        guard pattern.contains("\\p") || pattern.contains("\\P") else { return pattern }
+        let scalars = Array(pattern.unicodeScalars)
+        var result = String.UnicodeScalarView()
+        var index = 0
+        while index < scalars.count {
+            let scalar = scalars[index]
+            if scalar == "\\", index + 2 < scalars.count, scalars[index + 1] == "p" || scalars[index + 1] == "P",
+               scalars[index + 2] != "{" {
+                result.append(contentsOf: ["\\", scalars[index + 1], "{", scalars[index + 2], "}"])
+                index += 3
+                continue
+            }
+            if scalar == "\\", index + 1 < scalars.count {
+                result.append(contentsOf: [scalar, scalars[index + 1]])
+                index += 2
+                continue
+            }
+            result.append(scalar)
+            index += 1
+        }
+        return String(result)
+    }
+
+    static func unsupportedConstruct(in pattern: String) -> String? {
+        let scalars = Array(pattern.unicodeScalars)
+        var index = 0
+        var inClass = false
+        while index < scalars.count {
+            let scalar = scalars[index]
+            if scalar == "\\", index + 1 < scalars.count {
+                let next = scalars[index + 1]
+                if !inClass, next.properties.numericType != nil, next != "0" { return "a backreference (\\\(next))" }
+                index += 2
+                continue
+            }
+            if scalar == "[" { inClass = true } else if scalar == "]" { inClass = false }
+            if !inClass, scalar == "(", index + 2 < scalars.count, scalars[index + 1] == "?" {
+                let third = scalars[index + 2]
+                if third == "=" || third == "!" { return "a lookahead" }
+                if third == "<", index + 3 < scalars.count, scalars[index + 3] == "=" || scalars[index + 3] == "!" { return "a lookbehind" }
+                if third == ">" { return "an atomic group" }
+            }
+            if !inClass, (scalar == "+" || scalar == "*" || scalar == "?" || scalar == "}"), index + 1 < scalars.count,
+               scalars[index + 1] == "+" {
+                return "a possessive quantifier"
+            }
+            index += 1
+        }
+        return nil
     }
 
     func matches(_ candidate: String) -> Bool {
