@@ -5,8 +5,9 @@ import LookoutModel
 /// hold; several selectors (`match[]`) mean their union.
 public protocol MetricStore: Sendable {
     /// Series matching `matchers` with their samples in `[from, through]`, in label order.
-    /// Series with no sample in the range are left out.
-    func select(_ matchers: [LabelMatcher], from: Int64, through: Int64) async throws -> [SeriesSamples]
+    /// Series with no sample in the range are left out. Throws `StorageError.tooLarge` before
+    /// decoding when the data would hold more than `maxSamples` samples.
+    func select(_ matchers: [LabelMatcher], from: Int64, through: Int64, maxSamples: Int) async throws -> [SeriesSamples]
 
     /// Series matching any of `selectors` that have data overlapping the range.
     func series(_ selectors: [[LabelMatcher]], from: Int64, through: Int64) async throws -> [Labels]
@@ -22,6 +23,12 @@ public protocol MetricStore: Sendable {
 
     /// Exemplars in the range of the series matching any of `selectors`.
     func exemplars(_ selectors: [[LabelMatcher]], from: Int64, through: Int64) async throws -> [SeriesExemplars]
+}
+
+extension MetricStore {
+    public func select(_ matchers: [LabelMatcher], from: Int64, through: Int64) async throws -> [SeriesSamples] {
+        try await select(matchers, from: from, through: through, maxSamples: Int.max)
+    }
 }
 
 public struct SeriesExemplars: Sendable, Equatable {

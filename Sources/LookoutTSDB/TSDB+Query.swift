@@ -5,7 +5,7 @@ import LookoutModel
 import LookoutStorage
 
 extension TSDB {
-    public func select(_ matchers: [LabelMatcher], from: Int64, through: Int64) async throws -> [SeriesSamples] {
+    public func select(_ matchers: [LabelMatcher], from: Int64, through: Int64, maxSamples: Int) async throws -> [SeriesSamples] {
         let series = index.withLock { $0.select(matchers) }.filter { series in
             series.data.withLock { $0.firstTime <= through && $0.lastTime >= from }
         }
@@ -18,6 +18,14 @@ extension TSDB {
         let queued = pending.withLock { queue in queue.filter { refs.contains($0.chunk.series) }.map(\.chunk) }
         let stored = try store.chunks(series: series.map(\.ref), from: from, through: through)
 
+        // Both chunk encodings begin with their sample count: the budget is checked before decoding.
+        var budget = heads.reduce(0) { $0 + $1.late.count + ($1.chunk.map { Int($0[0]) << 8 | Int($0[1]) } ?? 0) }
+        for chunk in queued + stored where chunk.data.count >= 2 {
+            budget += Int(chunk.data[0]) << 8 | Int(chunk.data[1])
+        }
+        if budget > maxSamples {
+            throw StorageError(.tooLarge, "the selection holds more than \(maxSamples) samples")
+        }
         var chunksByRef: [UInt64: [StoredChunk]] = [:]
         for chunk in queued + stored where chunk.maxTime >= from && chunk.minTime <= through {
             chunksByRef[chunk.series, default: []].append(chunk)

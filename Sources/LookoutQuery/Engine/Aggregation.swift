@@ -84,6 +84,7 @@ struct Aggregation {
         default:
             var result: [StepSeries] = []
             for key in order {
+                try Task.checkCancellation()
                 let members = groups[key]!
                 var values = [Double?](repeating: nil, count: steps)
                 for step in 0..<steps {

@@ -162,6 +162,7 @@ struct BinaryEvaluation {
         let crowdedMany = cardinality == .oneToOne ? manyGroups.filter { $0.value.count > 1 } : [:]
         var output = [[Double?]](repeating: [Double?](repeating: nil, count: steps), count: slotLabels.count)
         for step in 0..<steps {
+            try Task.checkCancellation()
             for (key, members) in crowdedOne where members.filter({ one[$0].values[step] != nil }).count > 1 {
                 let side = swapped ? "left" : "right"
                 throw PromQLError(.execution, "found duplicate series for the match group \(key) on the \(side) hand-side of the operation: many-to-many matching not allowed: matching labels must be unique on one side")

@@ -113,9 +113,15 @@ public struct Engine: Sendable {
                 return nil
             }
             defer { group.cancelAll() }
-            guard let first = try await group.next() else { throw PromQLError(.canceled, "query was canceled") }
-            guard let value = first else { throw PromQLError(.timeout, "query timed out in expression evaluation") }
-            return value
+            do {
+                guard let first = try await group.next() else { throw PromQLError(.canceled, "query was canceled") }
+                guard let value = first else { throw PromQLError(.timeout, "query timed out in expression evaluation") }
+                return value
+            } catch is CancellationError {
+                // The evaluation saw the cancellation the timeout caused, or the client went away.
+                throw PromQLError(Task.isCancelled ? .canceled : .timeout,
+                                  Task.isCancelled ? "query was canceled" : "query timed out in expression evaluation")
+            }
         }
     }
 }

@@ -76,7 +76,13 @@ final class Evaluator {
     }
 
     private func load(_ matchers: [LabelMatcher], from: Int64, through: Int64) async throws -> [SeriesSamples] {
-        let series = try await context.store.select(matchers, from: from, through: through)
+        let series: [SeriesSamples]
+        do {
+            series = try await context.store.select(matchers, from: from, through: through,
+                                                    maxSamples: context.options.maxSamples - samplesLoaded)
+        } catch let error as StorageError where error.code == .tooLarge {
+            throw PromQLError(.execution, "query processing would load too many samples into memory in query execution")
+        }
         samplesLoaded += series.reduce(0) { $0 + $1.samples.count }
         guard samplesLoaded <= context.options.maxSamples else {
             throw PromQLError(.execution, "query processing would load too many samples into memory in query execution")
@@ -91,6 +97,7 @@ final class Evaluator {
         let loaded = try await load(selector.matchers, from: first - lookback + 1, through: last)
         var result: [StepSeries] = []
         for series in loaded {
+            try Task.checkCancellation()
             var values = [Double?](repeating: nil, count: times.count)
             let samples = series.samples
             var any = false

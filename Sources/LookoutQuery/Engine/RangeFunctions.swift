@@ -14,6 +14,8 @@ struct RangeFunctions {
         let times = context.times
         var result: [StepSeries] = []
         for series in windows.series {
+            // A query past its timeout is cancelled; long loops give up here instead of finishing.
+            try Task.checkCancellation()
             var output = [Double?](repeating: nil, count: steps)
             for step in 0..<steps {
                 let window = windows.window(series, step: step)
