@@ -19,10 +19,32 @@ public struct Labels: Sendable, Hashable, Comparable, CustomStringConvertible {
     public static let metricName = "__name__"
 
     public private(set) var pairs: [Label]
+    /// The hash of `pairs`, computed once: label sets are hashed over and over as dictionary
+    /// keys (series lookup, grouping, vector matching) and rarely change.
+    private let hashValueOfPairs: Int
 
     /// Labels already sorted by name with no duplicates and no empty values.
     public init(sorted pairs: [Label]) {
         self.pairs = pairs
+        self.hashValueOfPairs = Labels.hash(pairs)
+    }
+
+    private static func hash(_ pairs: [Label]) -> Int {
+        var hasher = Hasher()
+        hasher.combine(pairs.count)
+        for pair in pairs {
+            hasher.combine(pair.name)
+            hasher.combine(pair.value)
+        }
+        return hasher.finalize()
+    }
+
+    public static func == (lhs: Labels, rhs: Labels) -> Bool {
+        lhs.hashValueOfPairs == rhs.hashValueOfPairs && lhs.pairs == rhs.pairs
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(hashValueOfPairs)
     }
 
     /// Sorts `pairs` and drops empty values; returns nil when a name repeats.
@@ -32,11 +54,11 @@ public struct Labels: Sendable, Hashable, Comparable, CustomStringConvertible {
         for index in pairs.indices.dropFirst() where pairs[index].name == pairs[index - 1].name {
             return nil
         }
-        self.pairs = pairs
+        self.init(sorted: pairs)
     }
 
     public init(_ dictionary: [String: String]) {
-        self.pairs = dictionary.filter { !$0.value.isEmpty }.map { Label($0.key, $0.value) }.sorted()
+        self.init(sorted: dictionary.filter { !$0.value.isEmpty }.map { Label($0.key, $0.value) }.sorted())
     }
 
     public var count: Int { pairs.count }
@@ -107,7 +129,7 @@ public struct Labels: Sendable, Hashable, Comparable, CustomStringConvertible {
             }
         }
         guard current.isEmpty, fields.isEmpty else { return nil }
-        self.pairs = pairs
+        self.init(sorted: pairs)
     }
 }
 

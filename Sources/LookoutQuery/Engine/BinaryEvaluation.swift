@@ -6,6 +6,20 @@ struct BinaryEvaluation {
     let returnBool: Bool
     let matching: VectorMatching?
     let steps: Int
+    /// The label names `signature` keeps (`on`) or drops (`ignoring`, plus the metric name).
+    private let listed: Set<String>
+
+    init(op: Operator, returnBool: Bool, matching: VectorMatching?, steps: Int) {
+        self.op = op
+        self.returnBool = returnBool
+        self.matching = matching
+        self.steps = steps
+        if let matching, matching.on {
+            listed = Set(matching.labels)
+        } else {
+            listed = Set((matching?.labels ?? []) + [Labels.metricName])
+        }
+    }
 
     func apply(_ left: StepValue, _ right: StepValue) throws -> StepValue {
         switch (left, right) {
@@ -69,12 +83,10 @@ struct BinaryEvaluation {
 
     /// The labels two series are matched on.
     private func signature(_ labels: Labels) -> Labels {
-        guard let matching, matching.on else {
-            let ignored = Set((matching?.labels ?? []) + [Labels.metricName])
-            return Labels(sorted: labels.pairs.filter { !ignored.contains($0.name) })
+        if let matching, matching.on {
+            return Labels(sorted: labels.pairs.filter { listed.contains($0.name) })
         }
-        let kept = Set(matching.labels)
-        return Labels(sorted: labels.pairs.filter { kept.contains($0.name) })
+        return Labels(sorted: labels.pairs.filter { !listed.contains($0.name) })
     }
 
     private func setOperation(_ lhs: [StepSeries], _ rhs: [StepSeries]) -> [StepSeries] {
@@ -140,9 +152,9 @@ struct BinaryEvaluation {
         for (index, entry) in many.enumerated() {
             for candidate in oneGroups[manyKeys[index]] ?? [] {
                 var labels = entry.labels
-                if cardinality == .oneToOne, let matching {
-                    let listed = Set(matching.labels)
-                    labels = Labels(sorted: labels.pairs.filter { matching.on ? listed.contains($0.name) : !listed.contains($0.name) })
+                if cardinality == .oneToOne, let matching, matching.on || !matching.labels.isEmpty {
+                    let named = Set(matching.labels)
+                    labels = Labels(sorted: labels.pairs.filter { matching.on ? named.contains($0.name) : !named.contains($0.name) })
                 }
                 for name in include { labels = labels.setting(name, one[candidate].labels[name] ?? "") }
                 let slot: Int
