@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
+import LookoutServer
 import NIOCore
 import NIOHTTP1
 
@@ -79,18 +80,8 @@ struct QueryCommand: AsyncParsableCommand {
     /// `5m`, `1h30m`, or plain seconds.
     static func seconds(_ text: String) -> Double? {
         if let value = Double(text), value > 0 { return value }
-        var total = 0.0
-        var number = ""
-        var matched = false
-        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
-        for character in text {
-            if character.isNumber { number.append(character); continue }
-            guard let unit = units[character], let value = Double(number) else { return nil }
-            total += value * unit
-            number = ""
-            matched = true
-        }
-        return matched && number.isEmpty && total > 0 ? total : nil
+        guard let duration = PrometheusDuration.parse(text), duration > .zero else { return nil }
+        return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     static func labelsText(_ metric: [String: Any]) -> String {

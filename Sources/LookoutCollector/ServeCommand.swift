@@ -71,10 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("lookout: cannot open the metrics store in \(configuration.dataDirectory): \(error)\n".utf8))
             throw ExitCode(1)
         }
-        let backend = MetricsBackend(store: tsdb, appender: tsdb) {
-            let statistics = tsdb.statistics()
-            return (statistics.headSeries, statistics.headChunks, statistics.pendingChunks, statistics.walBytes, statistics.storeBytes)
-        }
+        let backend = MetricsBackend(store: tsdb, appender: tsdb, statistics: tsdb.statistics)
         let store = ShardedTraceStore(shards: shards)
         let retention = TraceRetentionService(store: store, retention: configuration.traceRetention,
                                               clock: ContinuousClock(), logger: Logger(label: "lookout.retention"))

@@ -74,11 +74,11 @@ public struct MetricIngestMetrics: Sendable {
 public struct MetricsBackend: Sendable {
     public var store: any MetricStore
     public var appender: any MetricAppender
-    /// Counts for /metrics: head series, head chunks, pending chunks, WAL bytes, store bytes.
-    public var statistics: @Sendable () -> (headSeries: Int, headChunks: Int, pendingChunks: Int, walBytes: Int64, storeBytes: Int64)
+    /// Counts for /metrics.
+    public var statistics: @Sendable () -> MetricStoreStatistics
 
     public init(store: any MetricStore, appender: any MetricAppender,
-                statistics: @escaping @Sendable () -> (headSeries: Int, headChunks: Int, pendingChunks: Int, walBytes: Int64, storeBytes: Int64)) {
+                statistics: @escaping @Sendable () -> MetricStoreStatistics) {
         self.store = store
         self.appender = appender
         self.statistics = statistics

@@ -41,6 +41,23 @@ public struct SeriesExemplars: Sendable, Equatable {
     }
 }
 
+/// Counts a metric engine keeps for /metrics.
+public struct MetricStoreStatistics: Sendable {
+    public var headSeries: Int
+    public var headChunks: Int
+    public var pendingChunks: Int
+    public var walBytes: Int64
+    public var storeBytes: Int64
+
+    public init(headSeries: Int, headChunks: Int, pendingChunks: Int, walBytes: Int64, storeBytes: Int64) {
+        self.headSeries = headSeries
+        self.headChunks = headChunks
+        self.pendingChunks = pendingChunks
+        self.walBytes = walBytes
+        self.storeBytes = storeBytes
+    }
+}
+
 /// Where ingest puts samples.
 public protocol MetricAppender: Sendable {
     /// Stores what the batch holds and reports what was refused and why. Returns once every

@@ -16,18 +16,18 @@ extension TSDB {
         let heads = series.map { $0.data.withLock { $0.snapshot() } }
         let refs = Set(series.map(\.ref))
         let queued = pending.withLock { queue in queue.filter { refs.contains($0.chunk.series) }.map(\.chunk) }
-        let stored = try store.chunks(series: series.map(\.ref), from: from, through: through)
+        let chunks = queued + (try store.chunks(series: series.map(\.ref), from: from, through: through))
 
         // Both chunk encodings begin with their sample count: the budget is checked before decoding.
         var budget = heads.reduce(0) { $0 + $1.late.count + ($1.chunk.map { Int($0[0]) << 8 | Int($0[1]) } ?? 0) }
-        for chunk in queued + stored where chunk.data.count >= 2 {
+        for chunk in chunks where chunk.data.count >= 2 {
             budget += Int(chunk.data[0]) << 8 | Int(chunk.data[1])
         }
         if budget > maxSamples {
             throw StorageError(.tooLarge, "the selection holds more than \(maxSamples) samples")
         }
         var chunksByRef: [UInt64: [StoredChunk]] = [:]
-        for chunk in queued + stored where chunk.maxTime >= from && chunk.minTime <= through {
+        for chunk in chunks where chunk.maxTime >= from && chunk.minTime <= through {
             chunksByRef[chunk.series, default: []].append(chunk)
         }
         for (ref, chunks) in chunksByRef where chunks.count > 1 {

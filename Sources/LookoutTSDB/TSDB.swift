@@ -107,10 +107,10 @@ public final class TSDB: MetricStore, MetricAppender, Service, Sendable {
         wal.close()
     }
 
-    public func statistics() -> TSDBStatistics {
+    public func statistics() -> MetricStoreStatistics {
         let all = index.withLock { Array($0.byRef.values) }
         let headChunks = all.reduce(0) { $0 + ($1.data.withLock { $0.chunk == nil ? 0 : 1 }) }
-        return TSDBStatistics(headSeries: all.count, headChunks: headChunks,
+        return MetricStoreStatistics(headSeries: all.count, headChunks: headChunks,
                               pendingChunks: pending.withLock { $0.count },
                               walBytes: wal.diskBytes(), storeBytes: store.diskBytes())
     }

@@ -38,11 +38,3 @@ public struct TSDBInstrumentation: Sendable {
     }
 }
 
-/// Counts the engine keeps for /metrics.
-public struct TSDBStatistics: Sendable {
-    public var headSeries: Int
-    public var headChunks: Int
-    public var pendingChunks: Int
-    public var walBytes: Int64
-    public var storeBytes: Int64
-}

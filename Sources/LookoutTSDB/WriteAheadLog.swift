@@ -186,7 +186,7 @@ final class WriteAheadLog: @unchecked Sendable {
             let entries = queue
             queue.removeAll(keepingCapacity: true)
             queuedBytes = 0
-            var rotate = rotateRequested || segmentSize >= segmentBytes
+            let rotate = rotateRequested || segmentSize >= segmentBytes
             rotateRequested = false
             condition.unlock()
 
@@ -199,7 +199,6 @@ final class WriteAheadLog: @unchecked Sendable {
                 }
                 condition.unlock()
             }
-            rotate = false
             guard !entries.isEmpty else { continue }
 
             buffer.removeAll(keepingCapacity: true)

@@ -46,10 +46,7 @@ struct LiveServer {
         tsdbOptions.maxLabelsPerSeries = configuration.maxLabelsPerSeries
         let tsdb = try TSDB(store: try SQLiteChunkStore(path: directory.appendingPathComponent("metrics.sqlite").path),
                             walDirectory: directory.appendingPathComponent("metrics-wal").path, options: tsdbOptions, logger: logger)
-        let backend = MetricsBackend(store: tsdb, appender: tsdb) {
-            let statistics = tsdb.statistics()
-            return (statistics.headSeries, statistics.headChunks, statistics.pendingChunks, statistics.walBytes, statistics.storeBytes)
-        }
+        let backend = MetricsBackend(store: tsdb, appender: tsdb, statistics: tsdb.statistics)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = buildApplication(configuration: configuration, traceStore: store, metricsBackend: backend, metrics: metrics,
                                    services: [store, tsdb], logger: logger) { channel in

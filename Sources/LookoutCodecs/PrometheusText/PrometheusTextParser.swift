@@ -43,9 +43,6 @@ public struct PrometheusTextParser {
             lineNumber += 1
             var end = start
             while end < bytes.count, bytes[end] != UInt8(ascii: "\n") { end += 1 }
-            if end == bytes.count && format == .text004 && lineNumber > 0 {
-                // 0.0.4 wants a final newline; a missing one is tolerated, as Prometheus does.
-            }
             let line = bytes[start..<end]
             start = end + 1
             if sawEOF {

@@ -91,7 +91,7 @@ public enum RemoteWriteDecoder {
             case 3:
                 var message = try reader.message("exemplars", wireType)
                 let exemplar = try ProtoReader.within("exemplars") { () throws(CodecError) in
-                    try decodeExemplar(&message, base: base)
+                    try decodeExemplar(&message)
                 }
                 request.exemplars.append(.init(series: index, exemplar: exemplar))
                 if labelStart >= 0 { sawOther = true }
@@ -177,7 +177,7 @@ public enum RemoteWriteDecoder {
         return result
     }
 
-    private static func decodeExemplar(_ reader: inout ProtoReader, base: UnsafePointer<UInt8>) throws(CodecError) -> Exemplar {
+    private static func decodeExemplar(_ reader: inout ProtoReader) throws(CodecError) -> Exemplar {
         var labels: [Label] = []
         var value: Double = 0
         var timestamp: Int64?

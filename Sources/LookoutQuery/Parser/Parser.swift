@@ -213,7 +213,7 @@ public struct Parser {
                     sign = op == .sub ? -1 : 1
                     _ = advance()
                 }
-                guard let duration = try durationValue("in offset") else { throw unexpected("in offset, expected duration") }
+                guard let duration = try durationValue() else { throw unexpected("in offset, expected duration") }
                 expr = try setOffset(expr, sign * duration, position: position)
             case .at:
                 let position = current.position
@@ -286,7 +286,7 @@ public struct Parser {
     }
 
     /// A duration, or a number of seconds where a duration goes (`[300]`, `offset 50`).
-    private mutating func durationValue(_ context: String) throws(ParseError) -> Int64? {
+    private mutating func durationValue() throws(ParseError) -> Int64? {
         switch current.kind {
         case .duration(let milliseconds):
             _ = advance()
@@ -303,7 +303,7 @@ public struct Parser {
     private mutating func parseRangeOrSubquery(_ expr: Expr) throws(ParseError) -> Expr {
         let position = current.position
         _ = advance()
-        guard let range = try durationValue("in range") else { throw unexpected("in range, expected duration") }
+        guard let range = try durationValue() else { throw unexpected("in range, expected duration") }
         if current.kind == .rightBracket {
             _ = advance()
             guard case .vector(let selector) = expr else {
@@ -316,7 +316,7 @@ public struct Parser {
             return .matrix(selector, range: range)
         }
         try expect(.colon, "in subquery, expected \":\" or \"]\"")
-        let step = try durationValue("in subquery")
+        let step = try durationValue()
         try expect(.rightBracket, "in subquery, expected \"]\"")
         guard expr.type == .vector else {
             throw ParseError("subquery is only allowed on instant vector, got \(expr.type.rawValue)", position: position)

@@ -137,7 +137,9 @@ struct PromQLController<Context: RequestContext> {
         if let seconds = Double(text), seconds.isFinite, seconds > 0, seconds < 9.2e15 {
             return Int64((seconds * 1000).rounded())
         }
-        if case .matrix(_, let range)? = try? Parser.parse("x[\(text)]"), range > 0 { return range }
+        if let duration = PrometheusDuration.parse(text), duration > .zero {
+            return duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        }
         throw PrometheusAPIError.badData("invalid parameter \"\(name)\": cannot parse \"\(text)\" to a valid duration")
     }
 }

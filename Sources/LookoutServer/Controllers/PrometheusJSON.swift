@@ -17,51 +17,8 @@ enum PrometheusJSON {
         }
     }
 
-    /// A sample value as a JSON string: Go's shortest form, plain decimals unless the value is
-    /// below 1e-6 or at least 1e21 in magnitude, and "NaN", "+Inf", "-Inf".
-    static func format(_ value: Double) -> String {
-        if value.isNaN { return "NaN" }
-        if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
-        if value == 0 { return value.sign == .minus ? "-0" : "0" }
-        let magnitude = abs(value)
-        let shortest = value.description
-        // The common case: Swift's shortest form is already Go's, give or take a trailing ".0".
-        if magnitude >= 1e-4 && magnitude < 1e16 {
-            let utf8 = shortest.utf8
-            if utf8.count > 2, utf8[utf8.index(utf8.endIndex, offsetBy: -2)] == UInt8(ascii: "."), utf8.last == UInt8(ascii: "0") {
-                return String(shortest.dropLast(2))
-            }
-            return shortest
-        }
-        if magnitude < 1e-6 || magnitude >= 1e21 {
-            // Swift writes exponents as Go does ("1e+21", "1.5e-07"); only "X.0e" needs trimming.
-            return shortest.replacing(".0e", with: "e")
-        }
-        guard let e = shortest.firstIndex(where: { $0 == "e" || $0 == "E" }) else {
-            return shortest.hasSuffix(".0") ? String(shortest.dropLast(2)) : shortest
-        }
-        // Expand "1.2345e-05" or "1e+16" into plain decimal digits.
-        let mantissa = String(shortest[..<e])
-        let exponent = Int(shortest[shortest.index(after: e)...]) ?? 0
-        let negative = mantissa.hasPrefix("-")
-        var digits = mantissa.replacing("-", with: "")
-        let point = digits.firstIndex(of: ".").map { digits.distance(from: digits.startIndex, to: $0) } ?? digits.count
-        digits = digits.replacing(".", with: "")
-        let position = point + exponent
-        var result: String
-        if position <= 0 {
-            result = "0." + String(repeating: "0", count: -position) + digits
-        } else if position >= digits.count {
-            result = digits + String(repeating: "0", count: position - digits.count)
-        } else {
-            result = String(digits.prefix(position)) + "." + String(digits.dropFirst(position))
-        }
-        if result.contains(".") {
-            while result.hasSuffix("0") { result.removeLast() }
-            if result.hasSuffix(".") { result.removeLast() }
-        }
-        return (negative ? "-" : "") + result
-    }
+    /// A sample value as the API writes it (see `PromQLNumber.format`).
+    static func format(_ value: Double) -> String { PromQLNumber.format(value) }
 
     static func writeValue(_ value: Double, into out: inout [UInt8]) {
         JSONWriter.writeString(format(value), into: &out)
