@@ -220,6 +220,8 @@ extension TSDB {
     /// Exemplars of accepted series and changed metadata go to the log and the next flush.
     private func appendSideRecords(_ batch: MetricBatch, resolved: [MemSeries?], segment: Int,
                                    report: inout AppendReport, log: inout WALWriter) {
+        // Most batches carry neither; they should not touch the shared lock.
+        guard !batch.exemplars.isEmpty || !batch.metadata.isEmpty else { return }
         var exemplarBody: [UInt8] = []
         var exemplars: [(UInt64, Exemplar, Int)] = []
         for entry in batch.exemplars {
