@@ -42,9 +42,21 @@ let package = Package(
         ]),
         // L2: PromQL: lexer, parser and (next) the evaluator, reading through MetricStore.
         .target(name: "LookoutQuery", dependencies: ["LookoutModel", "LookoutStorage"]),
+        // L0: Go's text/template language and Prometheus' template functions, for alert labels and annotations.
+        .target(name: "LookoutTemplate"),
+        // L3: rules files, recording and alerting rules on their intervals, alert delivery.
+        .target(name: "LookoutAlerting", dependencies: [
+            "LookoutModel", "LookoutCodecs", "LookoutStorage", "LookoutQuery", "LookoutTemplate",
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         // L4: HTTP routes, configuration and the application builder.
         .target(name: "LookoutServer", dependencies: [
-            "LookoutCodecs", "LookoutStorage", "LookoutQuery",
+            "LookoutCodecs", "LookoutStorage", "LookoutQuery", "LookoutAlerting",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -55,7 +67,8 @@ let package = Package(
         ]),
         // L5: the `lookout` executable: the only place that picks a storage backend.
         .executableTarget(name: "LookoutCollector", dependencies: [
-            "LookoutServer", "LookoutStorageSQLite", "LookoutTSDB",
+            "LookoutServer", "LookoutStorageSQLite", "LookoutTSDB", "LookoutAlerting", "LookoutQuery", "LookoutModel",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -74,6 +87,11 @@ let package = Package(
             "LookoutTSDB", "LookoutStorageSQLite", "LookoutTestSupport",
         ]),
         .testTarget(name: "LookoutQueryTests", dependencies: ["LookoutQuery", "LookoutTSDB", "LookoutStorageSQLite"]),
+        .testTarget(name: "LookoutTemplateTests", dependencies: ["LookoutTemplate"]),
+        .testTarget(name: "LookoutAlertingTests", dependencies: [
+            "LookoutAlerting", "LookoutTSDB", "LookoutStorageSQLite",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
         .testTarget(name: "LookoutServerTests", dependencies: [
             "LookoutServer", "LookoutStorageSQLite", "LookoutTSDB", "LookoutTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -5,6 +5,6 @@ struct LookoutCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lookout",
         abstract: "Lookout: traces and metrics for your hosts and services.",
-        subcommands: [ServeCommand.self, QueryCommand.self],
+        subcommands: [ServeCommand.self, QueryCommand.self, RulesCommand.self],
         defaultSubcommand: nil)
 }

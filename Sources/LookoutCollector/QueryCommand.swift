@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
+import LookoutModel
 import LookoutServer
 import NIOCore
 import NIOHTTP1

@@ -2,6 +2,9 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import LookoutAlerting
+import LookoutModel
+import LookoutQuery
 import LookoutServer
 import LookoutStorage
 import LookoutStorageSQLite
@@ -24,6 +27,18 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String?
+
+    @Option(name: .customLong("rules"), help: "Glob of Prometheus rules files (repeatable; adds to rule_files).")
+    var rules: [String] = []
+
+    @Option(name: .customLong("alert-webhook"), help: "URL receiving Alertmanager's webhook payload (repeatable).")
+    var alertWebhooks: [String] = []
+
+    @Option(name: .customLong("alertmanager"), help: "Alertmanager base URL, e.g. http://127.0.0.1:9093 (repeatable).")
+    var alertmanagers: [String] = []
+
+    @Option(name: .customLong("evaluation-interval"), help: "Evaluation interval of rule groups without one (default 1m).")
+    var evaluationInterval: String?
 
     // Off the main actor: everything the server awaits would otherwise queue on the main thread.
     @concurrent func run() async throws {
@@ -75,8 +90,22 @@ struct ServeCommand: AsyncParsableCommand {
         let store = ShardedTraceStore(shards: shards)
         let retention = TraceRetentionService(store: store, retention: configuration.traceRetention,
                                               clock: ContinuousClock(), logger: Logger(label: "lookout.retention"))
+        do {
+            // A bad rules file stops the start, before anything that would need shutting down.
+            _ = try RuleFiles.load(patterns: configuration.ruleFiles, parser: RuleFileParser())
+        } catch {
+            tsdb.close()
+            FileHandle.standardError.write(Data("lookout: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let notifier = AlertNotifier(options: configuration.notifierOptions, logger: Logger(label: "lookout.notifier"))
+        let rules = RuleManager(options: configuration.ruleManagerOptions, engine: Engine(store: tsdb), store: tsdb, appender: tsdb,
+                                logger: Logger(label: "lookout.rules")) { alerts in notifier.send(alerts) }
+        rules.reload()
+        let reloadOnHangup = SignalReloader(manager: rules, logger: logger)
         let app = buildApplication(configuration: configuration, traceStore: store, metricsBackend: backend,
-                                   metrics: metrics, services: shards + [retention, tsdb], logger: logger)
+                                   ruleManager: rules, notifier: notifier, metrics: metrics,
+                                   services: shards + [retention, tsdb, notifier, rules, reloadOnHangup], logger: logger)
         logger.info("starting", metadata: ["lookout.listen": "\(configuration.listenAddress)",
                                             "lookout.data_dir": "\(configuration.dataDirectory)"])
         try await app.runService()
@@ -96,6 +125,21 @@ struct ServeCommand: AsyncParsableCommand {
             do { try configuration.setListen(listen) } catch { throw ConfigurationError("--listen: \(error.message)") }
         }
         if let dataDir { configuration.dataDirectory = dataDir }
+        configuration.ruleFiles += rules
+        for url in alertWebhooks {
+            guard ServerConfiguration.isHTTPURL(url) else { throw ConfigurationError("--alert-webhook: \"\(url)\" is not an http:// or https:// URL") }
+            configuration.webhooks.append(ServerConfiguration.Webhook(url: url))
+        }
+        for url in alertmanagers {
+            guard ServerConfiguration.isHTTPURL(url) else { throw ConfigurationError("--alertmanager: \"\(url)\" is not an http:// or https:// URL") }
+            configuration.alertmanagers.append(url)
+        }
+        if let evaluationInterval {
+            guard let duration = PrometheusDuration.parse(evaluationInterval), duration > .zero else {
+                throw ConfigurationError("--evaluation-interval: \"\(evaluationInterval)\" is not a duration such as 15s or 1m")
+            }
+            configuration.evaluationInterval = duration
+        }
         if let logLevel {
             guard Logger.Level(rawValue: logLevel) != nil else {
                 throw ConfigurationError("--log-level: \"\(logLevel)\" is not one of trace, debug, info, notice, warning, error, critical")

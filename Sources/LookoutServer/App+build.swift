@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import LookoutAlerting
 import LookoutQuery
 import LookoutStorage
 import NIOCore
@@ -12,6 +13,8 @@ public func buildApplication(
     configuration: ServerConfiguration,
     traceStore: any TraceStore,
     metricsBackend: MetricsBackend? = nil,
+    ruleManager: RuleManager? = nil,
+    notifier: AlertNotifier? = nil,
     metrics: ServerMetrics = ServerMetrics(),
     services: [any Service] = [],
     logger: Logger,
@@ -36,6 +39,8 @@ public func buildApplication(
         }
         var bytes: [UInt8] = []
         metrics.registry.emit(into: &bytes)
+        if let ruleManager { bytes.append(contentsOf: ruleManager.exposition().utf8) }
+        if let notifier { bytes.append(contentsOf: notifier.exposition().utf8) }
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
@@ -62,6 +67,23 @@ public func buildApplication(
             .addRoutes(to: metricQuery)
         PromQLController<AppRequestContext>(engine: Engine(store: metricsBackend.store), store: metricsBackend.store)
             .addRoutes(to: metricQuery)
+        if let ruleManager {
+            RulesController<AppRequestContext>(manager: ruleManager).addRoutes(to: metricQuery)
+        }
+    }
+
+    if let ruleManager {
+        // Prometheus' lifecycle endpoint: re-read the rules files; a bad file keeps the running rules.
+        let admin = router.group("-").add(middleware: BearerTokenMiddleware(tokens: Set(configuration.queryTokens)))
+        for method in [HTTPRequest.Method.post, .put] {
+            admin.on("reload", method: method) { _, _ in
+                if let error = ruleManager.reload() {
+                    return Response(status: .internalServerError, headers: [.contentType: "text/plain; charset=utf-8"],
+                                    body: .init(byteBuffer: ByteBuffer(string: "failed to reload config: \(error)\n")))
+                }
+                return Response(status: .ok)
+            }
+        }
     }
 
     let query = router.group("api/v2")

@@ -41,8 +41,9 @@ def _free_port() -> int:
 class LookoutServer:
     """One `lookout serve` process: start(), url, alive(), log_tail(), stop()."""
 
-    def __init__(self, binary: Path, workdir: Path):
+    def __init__(self, binary: Path, workdir: Path, extra_args: list[str] | None = None):
         self.binary = binary
+        self.extra_args = list(extra_args or [])
         self.workdir = workdir
         self.data_dir = workdir / "data"
         self.log_path = workdir / "lookout.log"
@@ -64,7 +65,7 @@ class LookoutServer:
             try:
                 self.proc = subprocess.Popen(
                     [str(self.binary), "serve", "--listen", f"127.0.0.1:{self.port}",
-                     "--data-dir", str(self.data_dir)],
+                     "--data-dir", str(self.data_dir), *self.extra_args],
                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                     cwd=str(self.workdir),
                 )

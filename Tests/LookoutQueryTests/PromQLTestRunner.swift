@@ -97,7 +97,7 @@ final class PromQLTestRunner {
 
     private func load(_ line: String, _ block: [String]) async throws {
         let parts = line.split(separator: " ")
-        guard parts.count >= 2, let interval = Self.duration(String(parts[1])) else { return }
+        guard parts.count >= 2, let interval = SeriesNotation.duration(String(parts[1])) else { return }
         var bySeries: [Labels: [Int64: Double]] = [:]
         var seriesOrder: [Labels] = []
         let convertsClassic = line.hasPrefix("load_with_nhcb")
@@ -107,7 +107,7 @@ final class PromQLTestRunner {
             if convertsClassic {
                 for suffix in ["_bucket", "_count", "_sum"] where name.hasSuffix(suffix) { nativeSeries.insert(String(name.dropLast(suffix.count))) }
             }
-            guard let (labels, points) = try? Self.seriesLine(entry) else { continue }
+            guard let (labels, points) = try? SeriesNotation.seriesLine(entry) else { continue }
             if bySeries[labels] == nil { seriesOrder.append(labels) }
             for (offset, value) in points.enumerated() {
                 if let value { bySeries[labels, default: [:]][Int64(offset) * interval] = value }
@@ -142,7 +142,7 @@ final class PromQLTestRunner {
         do {
             let engine = try storage().1
             if let match = line.firstMatch(of: /^eval(?:_\w+)?\s+instant\s+at\s+(\S+)\s+(.+)$/) {
-                guard let time = Self.duration(String(match.1)) else { return record(false, location, "bad time") }
+                guard let time = SeriesNotation.duration(String(match.1)) else { return record(false, location, "bad time") }
                 let result: QueryResult
                 do {
                     result = try await engine.instant(String(match.2), at: time)
@@ -159,8 +159,8 @@ final class PromQLTestRunner {
                     await atModifierAgrees(String(match.2), at: time, instant: instant, engine: engine, location: location)
                 }
             } else if let match = line.firstMatch(of: /^eval(?:_\w+)?\s+range\s+from\s+(\S+)\s+to\s+(\S+)\s+step\s+(\S+)\s+(.+)$/) {
-                guard let start = Self.duration(String(match.1)), let end = Self.duration(String(match.2)),
-                      let step = Self.duration(String(match.3)) else { return record(false, location, "bad range") }
+                guard let start = SeriesNotation.duration(String(match.1)), let end = SeriesNotation.duration(String(match.2)),
+                      let step = SeriesNotation.duration(String(match.3)) else { return record(false, location, "bad range") }
                 let result: QueryResult
                 do {
                     result = try await engine.range(String(match.4), start: start, end: end, step: step)
@@ -231,13 +231,13 @@ final class PromQLTestRunner {
         }
         switch result {
         case .scalar(_, let value):
-            guard expected.count == 1, let number = Self.number(expected[0]) else { return false }
+            guard expected.count == 1, let number = SeriesNotation.number(expected[0]) else { return false }
             return Self.close(value, number)
         case .vector(let elements):
             guard elements.count == expected.count else { return false }
             var remaining = elements
             for (position, line) in expected.enumerated() {
-                let (labels, points) = try Self.seriesLine(line)
+                let (labels, points) = try SeriesNotation.seriesLine(line)
                 guard points.count == 1, let value = points[0] else { return false }
                 if ordered {
                     guard elements[position].labels == labels, Self.close(elements[position].value, value) else { return false }
@@ -250,7 +250,7 @@ final class PromQLTestRunner {
         case .matrix(let series):
             guard let directive = rangeDirective,
                   let match = directive.firstMatch(of: /expect range vector from (\S+) to (\S+) step (\S+)/),
-                  let start = Self.duration(String(match.1)), let step = Self.duration(String(match.3)) else {
+                  let start = SeriesNotation.duration(String(match.1)), let step = SeriesNotation.duration(String(match.3)) else {
                 return series.isEmpty && expected.isEmpty
             }
             return try compareRange(.matrix(series), expected, start: start, step: step)
@@ -262,7 +262,7 @@ final class PromQLTestRunner {
     private func compareRange(_ result: QueryResult, _ expected: [String], start: Int64, step: Int64) throws -> Bool {
         guard case .matrix(let series) = result, series.count == expected.count else { return false }
         for line in expected {
-            let (labels, points) = try Self.seriesLine(line)
+            let (labels, points) = try SeriesNotation.seriesLine(line)
             guard let found = series.first(where: { $0.labels == labels }) else { return false }
             var wanted: [MetricSample] = []
             for (offset, value) in points.enumerated() { if let value { wanted.append(MetricSample(start + Int64(offset) * step, value)) } }
@@ -287,129 +287,4 @@ final class PromQLTestRunner {
         return difference / min(absA + absB, Double.greatestFiniteMagnitude) < 1e-6
     }
 
-    static func duration(_ text: String) -> Int64? {
-        if text == "0" { return 0 }
-        var total: Int64 = 0
-        var number = ""
-        var unit = ""
-        func flush() -> Bool {
-            guard let value = Int64(number) else { return false }
-            let sizes: [String: Int64] = ["ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000, "y": 31_536_000_000]
-            guard let size = sizes[unit] else { return false }
-            total += value * size
-            number = ""
-            unit = ""
-            return true
-        }
-        for character in text {
-            if character.isNumber {
-                if !unit.isEmpty { guard flush() else { return nil } }
-                number.append(character)
-            } else {
-                unit.append(character)
-            }
-        }
-        if !number.isEmpty || !unit.isEmpty { guard flush() else { return nil } }
-        return total
-    }
-
-    static func number(_ text: String) -> Double? {
-        switch text.lowercased() {
-        case "nan": return .nan
-        case "inf", "+inf": return .infinity
-        case "-inf": return -.infinity
-        case "stale": return StaleMarker.value
-        default: return text.contains("x") ? nil : Double(text)
-        }
-    }
-
-    /// `name{a="b"} 1 2+3x4 _ stale` → labels and the expanded points (nil for `_`).
-    static func seriesLine(_ line: String) throws -> (Labels, [Double?]) {
-        let characters = Array(line)
-        var split = 0
-        var inBraces = false
-        var inQuote: Character?
-        while split < characters.count {
-            let character = characters[split]
-            if let quote = inQuote {
-                if character == "\\" { split += 1 } else if character == quote { inQuote = nil }
-            } else if character == "\"" || character == "'" {
-                inQuote = character
-            } else if character == "{" {
-                inBraces = true
-            } else if character == "}" {
-                inBraces = false
-                split += 1
-                break
-            } else if character == " " && !inBraces {
-                break
-            }
-            split += 1
-        }
-        let selector = String(characters[0..<split])
-        let labels = try parseLabels(selector)
-        var points: [Double?] = []
-        for token in String(characters[split...]).split(separator: " ") where !token.isEmpty {
-            points.append(contentsOf: try expand(String(token)))
-        }
-        return (labels, points)
-    }
-
-    static func parseLabels(_ text: String) throws -> Labels {
-        var pairs: [Label] = []
-        var name = text
-        if let brace = text.firstIndex(of: "{") {
-            name = String(text[..<brace])
-            let body = text[text.index(after: brace)..<(text.lastIndex(of: "}") ?? text.endIndex)]
-            var rest = Substring(body)
-            while true {
-                rest = rest.drop { $0 == " " || $0 == "," }
-                guard let equals = rest.firstIndex(of: "=") else { break }
-                let label = rest[..<equals].trimmingCharacters(in: .whitespaces)
-                rest = rest[rest.index(after: equals)...].drop { $0 == " " }
-                guard let quote = rest.first, quote == "\"" || quote == "'" else { throw LabelMatcherError("bad label value") }
-                var value = ""
-                var position = rest.index(after: rest.startIndex)
-                while position < rest.endIndex, rest[position] != quote {
-                    if rest[position] == "\\" {
-                        position = rest.index(after: position)
-                        let escaped = rest[position]
-                        value.append(escaped == "n" ? "\n" : escaped)
-                    } else {
-                        value.append(rest[position])
-                    }
-                    position = rest.index(after: position)
-                }
-                rest = rest[rest.index(after: position)...]
-                let cleanLabel = label.hasPrefix("\"") ? String(label.dropFirst().dropLast()) : label
-                pairs.append(Label(cleanLabel, value))
-            }
-        }
-        if !name.isEmpty { pairs.append(Label(Labels.metricName, name)) }
-        guard let labels = Labels(unsorted: pairs) else { throw LabelMatcherError("repeated label") }
-        return labels
-    }
-
-    static func expand(_ token: String) throws -> [Double?] {
-        if token == "_" { return [nil] }
-        if token.hasPrefix("_x"), let count = Int(token.dropFirst(2)) { return [Double?](repeating: nil, count: count) }
-        if let value = number(token) { return [value] }
-        guard let x = token.lastIndex(of: "x"), let count = Int(token[token.index(after: x)...]) else {
-            throw LabelMatcherError("bad point \(token)")
-        }
-        let head = Array(token[..<x])
-        var operatorIndex: Int?
-        for index in head.indices.dropFirst() where (head[index] == "+" || head[index] == "-") && head[index - 1].lowercased() != "e" {
-            operatorIndex = index
-        }
-        if let operatorIndex {
-            guard let start = number(String(head[..<operatorIndex])), let step = number(String(head[(operatorIndex + 1)...])) else {
-                throw LabelMatcherError("bad point \(token)")
-            }
-            let sign: Double = head[operatorIndex] == "+" ? 1 : -1
-            return (0...count).map { start + sign * step * Double($0) }
-        }
-        guard let value = number(String(head)) else { throw LabelMatcherError("bad point \(token)") }
-        return [Double?](repeating: value, count: count + 1)
-    }
 }

@@ -29,7 +29,11 @@ public struct Engine: Sendable {
 
     /// An instant query at `time` (ms).
     public func instant(_ query: String, at time: Int64) async throws -> QueryResult {
-        let expr = try parse(query)
+        try await instant(parse(query), at: time)
+    }
+
+    /// An instant query of an already parsed expression (alert rules parse theirs once).
+    public func instant(_ expr: Expr, at time: Int64) async throws -> QueryResult {
         let context = EvalContext(start: time, end: time, step: 1, queryStart: time, queryEnd: time, options: options, store: store)
         let value = try await withTimeout { try await Evaluator(context: context).evaluate(expr) }
         switch value {

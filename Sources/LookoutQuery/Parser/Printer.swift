@@ -60,16 +60,7 @@ extension Expr: CustomStringConvertible {
     }
 
     static func formatDuration(_ milliseconds: Int64) -> String {
-        if milliseconds == 0 { return "0s" }
-        var rest = milliseconds
-        var text = milliseconds < 0 ? "-" : ""
-        rest = abs(rest)
-        for (unit, size) in [("y", Int64(31_536_000_000)), ("w", 604_800_000), ("d", 86_400_000), ("h", 3_600_000),
-                             ("m", 60_000), ("s", 1000), ("ms", 1)] where rest >= size {
-            text += "\(rest / size)\(unit)"
-            rest %= size
-        }
-        return text
+        PrometheusDuration.format(milliseconds: milliseconds)
     }
 
     static func modifiers(offset: Int64, at: AtModifier?) -> String {

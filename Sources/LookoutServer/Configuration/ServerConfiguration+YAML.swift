@@ -1,3 +1,4 @@
+import LookoutModel
 import Yams
 
 extension ServerConfiguration {
@@ -26,6 +27,18 @@ extension ServerConfiguration {
           max_label_name_length: 1024
           max_label_value_length: 4096
           max_samples_per_request: 500000
+        rule_files: []
+        rules:
+          evaluation_interval: 1m
+          query_offset: 0s
+          resend_delay: 1m
+          for_grace_period: 10m
+          for_outage_tolerance: 1h
+        alerting:
+          external_url: ""
+          external_labels: {}
+          alertmanagers: []
+          webhooks: []
         auth:
           ingest_tokens: []
           query_tokens: []
@@ -123,6 +136,50 @@ struct ConfigReader {
                     default: throw unknown(keyNode, "metrics.\(key)")
                     }
                 }
+            case "rule_files":
+                c.ruleFiles = try strings(value, "rule_files")
+            case "rules":
+                for (key, keyNode, value) in try mapping(value, section) {
+                    switch key {
+                    case "evaluation_interval": c.evaluationInterval = try duration(value, "rules.evaluation_interval")
+                    case "query_offset": c.ruleQueryOffset = try duration(value, "rules.query_offset", allowZero: true)
+                    case "resend_delay": c.resendDelay = try duration(value, "rules.resend_delay")
+                    case "for_grace_period": c.forGracePeriod = try duration(value, "rules.for_grace_period", allowZero: true)
+                    case "for_outage_tolerance": c.forOutageTolerance = try duration(value, "rules.for_outage_tolerance")
+                    default: throw unknown(keyNode, "rules.\(key)")
+                    }
+                }
+            case "alerting":
+                for (key, keyNode, value) in try mapping(value, section) {
+                    switch key {
+                    case "external_url":
+                        guard case .scalar(let scalar) = value else { throw fail(value, "alerting.external_url must be a string") }
+                        c.externalURL = scalar.string.hasSuffix("/") ? String(scalar.string.dropLast()) : scalar.string
+                    case "external_labels":
+                        c.externalLabels = [:]
+                        for (name, _, labelValue) in try mapping(value, "alerting.external_labels") {
+                            c.externalLabels[name] = try string(labelValue, "alerting.external_labels.\(name)")
+                        }
+                    case "alertmanagers": c.alertmanagers = try urls(value, "alerting.alertmanagers")
+                    case "webhooks":
+                        guard case .sequence(let items) = value else { throw fail(value, "alerting.webhooks must be a list") }
+                        c.webhooks = []
+                        for item in items {
+                            var webhook = ServerConfiguration.Webhook(url: "")
+                            for (field, fieldNode, fieldValue) in try mapping(item, "alerting.webhooks[]") {
+                                switch field {
+                                case "url": webhook.url = try url(fieldValue, "alerting.webhooks[].url")
+                                case "group_by": webhook.groupBy = try strings(fieldValue, "alerting.webhooks[].group_by")
+                                case "receiver": webhook.receiver = try string(fieldValue, "alerting.webhooks[].receiver")
+                                default: throw unknown(fieldNode, "alerting.webhooks[].\(field)")
+                                }
+                            }
+                            guard !webhook.url.isEmpty else { throw fail(item, "alerting.webhooks[] needs a url") }
+                            c.webhooks.append(webhook)
+                        }
+                    default: throw unknown(keyNode, "alerting.\(key)")
+                    }
+                }
             case "auth":
                 for (key, keyNode, value) in try mapping(value, section) {
                     switch key {
@@ -180,35 +237,26 @@ struct ConfigReader {
         }
     }
 
-    func duration(_ node: Node, _ key: String) throws(ConfigurationError) -> Duration {
+    func urls(_ node: Node, _ key: String) throws(ConfigurationError) -> [String] {
+        guard case .sequence(let sequence) = node else { throw fail(node, "\(key) must be a list of URLs") }
+        var result: [String] = []
+        for item in sequence { result.append(try url(item, key)) }
+        return result
+    }
+
+    func url(_ node: Node, _ key: String) throws(ConfigurationError) -> String {
         let text = try string(node, key)
-        guard let duration = PrometheusDuration.parse(text), duration > .zero else {
+        guard ServerConfiguration.isHTTPURL(text) else {
+            throw fail(node, "\(key): \"\(text)\" is not an http:// or https:// URL")
+        }
+        return text
+    }
+
+    func duration(_ node: Node, _ key: String, allowZero: Bool = false) throws(ConfigurationError) -> Duration {
+        let text = try string(node, key)
+        guard let duration = PrometheusDuration.parse(text), duration > .zero || (allowZero && duration == .zero) else {
             throw fail(node, "\(key): \"\(text)\" is not a duration such as 30s, 15m, 12h, 7d")
         }
         return duration
-    }
-}
-
-/// Durations as Prometheus writes them: `1d12h`, `90s`, `500ms`.
-public enum PrometheusDuration {
-    public static func parse(_ text: String) -> Duration? {
-        let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000),
-                                        ("w", 604_800_000), ("y", 31_536_000_000)]
-        var rest = Substring(text)
-        var total: Int64 = 0
-        if rest.isEmpty { return nil }
-        while !rest.isEmpty {
-            let digits = rest.prefix { $0.isASCII && $0.isNumber }
-            guard !digits.isEmpty, let value = Int64(digits) else { return nil }
-            rest = rest.dropFirst(digits.count)
-            guard let unit = units.first(where: { rest.hasPrefix($0.0) && !(($0.0 == "m") && rest.hasPrefix("ms")) }) else { return nil }
-            rest = rest.dropFirst(unit.0.count)
-            let (product, overflow) = value.multipliedReportingOverflow(by: unit.1)
-            if overflow { return nil }
-            let (sum, sumOverflow) = total.addingReportingOverflow(product)
-            if sumOverflow { return nil }
-            total = sum
-        }
-        return .milliseconds(total)
     }
 }

@@ -40,7 +40,50 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var maxLabelValueLength = 4096
     public var maxSamplesPerRequest = 500_000
 
+    /// `rule_files`: globs of Prometheus rules files, relative to the working directory.
+    public var ruleFiles: [String] = []
+    /// `rules.evaluation_interval`: for groups without `interval`.
+    public var evaluationInterval: Duration = .seconds(60)
+    /// `rules.query_offset`: for groups without `query_offset`.
+    public var ruleQueryOffset: Duration = .zero
+    /// `rules.resend_delay`: how often firing alerts are re-sent.
+    public var resendDelay: Duration = .seconds(60)
+    /// `rules.for_grace_period`: alerts with a `for` at least this long get their pending time back after a restart.
+    public var forGracePeriod: Duration = .seconds(600)
+    /// `rules.for_outage_tolerance`: how long a restart may take for alert state to be restored.
+    public var forOutageTolerance: Duration = .seconds(3600)
+    /// `alerting.external_url`: where alerts link back to; empty means `http://<listen>`.
+    public var externalURL = ""
+    /// `alerting.external_labels`: added to every alert sent.
+    public var externalLabels: [String: String] = [:]
+    /// `alerting.alertmanagers`: Alertmanager base URLs.
+    public var alertmanagers: [String] = []
+    /// `alerting.webhooks`: receivers of Alertmanager's webhook payload.
+    public var webhooks: [Webhook] = []
+
+    public struct Webhook: Sendable, Equatable {
+        public var url: String
+        public var groupBy: [String] = ["alertname"]
+        public var receiver = "webhook"
+
+        public init(url: String, groupBy: [String] = ["alertname"], receiver: String = "webhook") {
+            self.url = url
+            self.groupBy = groupBy
+            self.receiver = receiver
+        }
+    }
+
     public init() {}
+
+    public static func isHTTPURL(_ text: String) -> Bool {
+        for scheme in ["http://", "https://"] where text.hasPrefix(scheme) && text.count > scheme.count { return true }
+        return false
+    }
+
+    /// The external URL, or the listen address when none is set.
+    public var effectiveExternalURL: String {
+        externalURL.isEmpty ? "http://\(listenAddress)" : externalURL
+    }
 
     public var listenAddress: String { "\(listenHost):\(listenPort)" }
 

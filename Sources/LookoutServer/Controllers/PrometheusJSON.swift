@@ -17,6 +17,44 @@ enum PrometheusJSON {
         }
     }
 
+    /// A duration in seconds as a JSON number (evaluation times).
+    static func seconds(_ value: Double) -> String {
+        value.isFinite ? PromQLNumber.format(value) : "0"
+    }
+
+    /// Go's `strconv.FormatFloat(v, 'e', -1, 64)`: `1e+00`, `1.5e-07`, the alert value format.
+    static func exponent(_ value: Double) -> String {
+        if value.isNaN { return "NaN" }
+        if value.isInfinite { return value < 0 ? "-Inf" : "+Inf" }
+        if value == 0 { return value.sign == .minus ? "-0e+00" : "0e+00" }
+        // Swift's description is the shortest text that reads back the same; take its digits.
+        var text = "\(abs(value))"
+        var exponent = 0
+        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            exponent = Int(text[text.index(after: e)...]) ?? 0
+            text = String(text[..<e])
+        }
+        var integer = text
+        var fraction = ""
+        if let dot = text.firstIndex(of: ".") {
+            integer = String(text[..<dot])
+            fraction = String(text[text.index(after: dot)...])
+        }
+        var digits = integer + fraction
+        exponent += integer.count - 1
+        while digits.hasPrefix("0") && digits.count > 1 {
+            digits.removeFirst()
+            exponent -= 1
+        }
+        while digits.hasSuffix("0") && digits.count > 1 { digits.removeLast() }
+        var result = value < 0 ? "-" : ""
+        result += String(digits.first!)
+        if digits.count > 1 { result += "." + digits.dropFirst() }
+        let magnitude = abs(exponent)
+        result += (exponent < 0 ? "e-" : "e+") + (magnitude < 10 ? "0" : "") + String(magnitude)
+        return result
+    }
+
     /// A sample value as the API writes it (see `PromQLNumber.format`).
     static func format(_ value: Double) -> String { PromQLNumber.format(value) }
 
