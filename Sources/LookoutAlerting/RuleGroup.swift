@@ -13,6 +13,8 @@ final class RuleGroup: Sendable {
         var failures = 0
         var iterations = 0
         var missedIterations = 0
+        /// Seconds all rule evaluations took, for the evaluation-duration summary.
+        var ruleSeconds: Double = 0
         /// Per rule, the series written at the last evaluation; those not written again get a stale marker.
         var previousSeries: [Set<Labels>]
     }
@@ -72,6 +74,7 @@ final class RuleGroup: Sendable {
         var batch = MetricBatch()
         var outgoing: [OutgoingAlert] = []
         var failures = 0
+        var ruleSeconds: Double = 0
         var previous = state.withLock { $0.previousSeries }
         for (index, rule) in rules.enumerated() {
             let ruleStarted = clock()
@@ -100,6 +103,7 @@ final class RuleGroup: Sendable {
                                                   generatorURL: context.externalURL + tableLink(rule.definition.expr))
             }
             status.evaluationSeconds = clock() - ruleStarted
+            ruleSeconds += status.evaluationSeconds
             rule.record(status)
         }
         if !batch.series.isEmpty {
@@ -122,6 +126,7 @@ final class RuleGroup: Sendable {
             state.lastDurationSeconds = duration
             state.evaluations += rules.count
             state.failures += failures
+            state.ruleSeconds += ruleSeconds
             state.iterations += 1
         }
         return outgoing

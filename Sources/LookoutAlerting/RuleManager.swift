@@ -150,7 +150,8 @@ public final class RuleManager: Service, Sendable {
             return RuleGroupStatus(
                 name: group.name, file: group.file, interval: group.interval, limit: group.definition.limit,
                 lastEvaluation: snapshot.lastEvaluation, evaluationSeconds: snapshot.lastDurationSeconds,
-                evaluations: snapshot.evaluations, failures: snapshot.failures, iterations: snapshot.iterations,
+                evaluations: snapshot.evaluations, failures: snapshot.failures, ruleSeconds: snapshot.ruleSeconds,
+                iterations: snapshot.iterations,
                 missedIterations: snapshot.missedIterations,
                 rules: group.rules.map { rule in
                     let alerting = rule as? AlertingRule
@@ -176,6 +177,10 @@ public final class RuleManager: Service, Sendable {
                groups.map { (label($0), Double($0.evaluations)) })
         family("lookout_rule_evaluation_failures_total", "counter", "Rule evaluations that failed.",
                groups.map { (label($0), Double($0.failures)) })
+        text += "# HELP lookout_rule_evaluation_duration_seconds How long rule evaluations take.\n"
+            + "# TYPE lookout_rule_evaluation_duration_seconds summary\n"
+            + "lookout_rule_evaluation_duration_seconds_sum \(PromQLNumber.format(groups.reduce(0) { $0 + $1.ruleSeconds }))\n"
+            + "lookout_rule_evaluation_duration_seconds_count \(groups.reduce(0) { $0 + $1.evaluations })\n"
         family("lookout_rule_group_last_duration_seconds", "gauge", "How long the group's last evaluation took.",
                groups.map { (label($0), $0.evaluationSeconds) })
         family("lookout_rule_group_last_evaluation_timestamp_seconds", "gauge", "When the group was last evaluated.",
@@ -206,6 +211,8 @@ public struct RuleGroupStatus: Sendable {
     public var evaluationSeconds: Double
     public var evaluations: Int
     public var failures: Int
+    /// Seconds all evaluations of the group's rules took.
+    public var ruleSeconds: Double
     public var iterations: Int
     public var missedIterations: Int
     public var rules: [RuleStatusSnapshot]

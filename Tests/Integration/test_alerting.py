@@ -365,3 +365,53 @@ def test_shipped_example_rules_are_valid():
     result = subprocess.run([str(lookout_binary()), "rules", "check", *map(str, examples)], capture_output=True, text=True,
                             timeout=30)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_restart_keeps_the_pending_time_of_a_long_for(tmp_path):
+    # `for: 10m` with a 1 s grace period: after a restart the alert's active-since time comes
+    # back from ALERTS_FOR_STATE (shifted by the downtime) instead of starting over.
+    rules = tmp_path / "slow.yml"
+    rules.write_text(RULES.replace("for: 2s", "for: 10m"))
+    text = config(rules).replace("resend_delay: 1m", "resend_delay: 1m\n  for_grace_period: 1s")
+
+    def active_at(server) -> str | None:
+        alerts = requests.get(f"{server.url}/api/v1/alerts", timeout=10).json()["data"]["alerts"]
+        return alerts[0]["activeAt"] if alerts else None
+
+    server = start_lookout(tmp_path, text)
+    try:
+        now = time.time()
+        push(server.url, "".join(f'probe_up{{instance="db-4",job="probe"}} 0 {int((now + i) * 1000)}\n' for i in range(0, 60, 5)))
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and active_at(server) is None:
+            time.sleep(0.2)
+        first = active_at(server)
+        assert first is not None
+        time.sleep(10)
+    finally:
+        assert server.stop() == 0
+    restarted_at = time.time()
+    server = start_lookout(tmp_path, text)
+    try:
+        deadline = time.monotonic() + 20
+        restored = None
+        while time.monotonic() < deadline:
+            metrics = requests.get(f"{server.url}/metrics", timeout=10).text
+            iterations = re.search(r'lookout_rule_group_iterations_total\{[^}]*\} (\d+)', metrics)
+            if iterations and int(iterations.group(1)) >= 3:
+                restored = active_at(server)
+                break
+            time.sleep(0.2)
+        assert restored is not None
+
+        def seconds(stamp: str) -> float:
+            from datetime import datetime
+            return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+        # Restored: about the first active time plus the few seconds of downtime, well before the restart.
+        assert seconds(restored) < restarted_at - 3, (first, restored, restarted_at)
+        assert seconds(restored) >= seconds(first)
+        metrics = requests.get(f"{server.url}/metrics", timeout=10).text
+        assert re.search(r"^lookout_rule_evaluation_duration_seconds_count [1-9]", metrics, re.M)
+    finally:
+        assert server.stop() == 0
