@@ -43,6 +43,13 @@ def rss_mib(pid):
     return float("nan")
 
 
+def machine_busy_seconds():
+    """CPU seconds the whole machine spent outside idle and iowait (first line of /proc/stat)."""
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / CLK_TCK
+
+
 def get(url, timeout=30):
     with urllib.request.urlopen(url, timeout=timeout) as r:
         return r.read().decode()
@@ -77,7 +84,10 @@ def alerts(base):
 
 def rule_health(base):
     """Rules per health value and the first few errors, from /api/v1/rules."""
-    body = json.loads(get(base + "/api/v1/rules"))
+    try:
+        body = json.loads(get(base + "/api/v1/rules"))
+    except (OSError, ValueError) as e:
+        return {"rules": None, "groups": None, "health": {}, "errors": [f"/api/v1/rules: {e}"]}
     health, errors, rules = {}, [], 0
     for g in body["data"]["groups"]:
         for r in g["rules"]:
@@ -105,6 +115,7 @@ def main():
     for s in servers:
         s["metrics_start"] = rule_metrics(s["url"], s["name"])
         s["cpu_start"] = cpu_seconds(s["pid"])
+    busy_start = machine_busy_seconds()
     t0, started = time.monotonic(), time.time()
     while True:
         for s in servers:
@@ -116,6 +127,7 @@ def main():
             break
         time.sleep(min(a.poll, left))
     wall = time.monotonic() - t0
+    busy = machine_busy_seconds() - busy_start
     for s in servers:
         s["cpu_end"] = cpu_seconds(s["pid"])
         s["metrics_end"] = rule_metrics(s["url"], s["name"])
@@ -134,6 +146,8 @@ def main():
             "cpu_s": s["cpu_end"] - s["cpu_start"],
             "cores": (s["cpu_end"] - s["cpu_start"]) / wall,
             "rss_mib_end": rss_mib(s["pid"]),
+            # Everything else on the machine (the other server, the feed, builds): high = contended.
+            "machine_busy_cores": busy / wall,
             "groups": len(end["rule_group_last_duration_seconds"]),
             # Time to evaluate every group once: the sum of the groups' last durations, per poll.
             "sum_last_duration_s": sums,

@@ -24,6 +24,7 @@ def summarise(r):
     return {
         "groups": r["groups"],
         "rules": r["rules"]["rules"],
+        "machine_busy_cores": r["machine_busy_cores"],
         "all_groups_once_median_s": statistics.median(r["sum_last_duration_s"]),
         "all_groups_once_max_s": max(r["sum_last_duration_s"]),
         "slowest_group_s": max(r["max_group_last_duration_s"]),
@@ -77,6 +78,9 @@ age = max(r["window_end_unix"] for r in servers.values()) - feed["last_sent_ms"]
 print(f"Live feed: {feed['live_columns']} samples per series after the bulk load, "
       f"{feed['live_requests_failed']} requests failed; the newest sample was {age:.0f} s old "
       f"when the window closed (should stay under 30 s).")
+busy = next(iter(summary.values()))["machine_busy_cores"]
+print(f"Machine: {busy:.2f} cores busy during the window, {busy - sum(s['cores'] for s in summary.values()):.2f} "
+      f"of them outside the servers (the feed, this script, anything else: high = contended).")
 print("Bulk load, samples/s: " + ", ".join(f"{titles[n]} {summary[n]['bulk_load_samples_per_s']:,.0f}" for n in names))
 for e in feed["errors"]:
     print(f"  feed error: {e}")

@@ -33,13 +33,17 @@ public struct PersistedSeries: Sendable {
     /// The time range of all its chunks.
     public var minTime: Int64?
     public var maxTime: Int64?
+    /// The last timestamp of its out-of-order chunks, or nil when it has none.
+    public var outOfOrderMaxTime: Int64?
 
-    public init(ref: UInt64, labels: Labels, inOrderMaxTime: Int64?, minTime: Int64? = nil, maxTime: Int64? = nil) {
+    public init(ref: UInt64, labels: Labels, inOrderMaxTime: Int64?, minTime: Int64? = nil, maxTime: Int64? = nil,
+                outOfOrderMaxTime: Int64? = nil) {
         self.ref = ref
         self.labels = labels
         self.inOrderMaxTime = inOrderMaxTime
         self.minTime = minTime
         self.maxTime = maxTime
+        self.outOfOrderMaxTime = outOfOrderMaxTime
     }
 }
 

@@ -44,13 +44,14 @@ public final class SQLiteChunkStore: MetricChunkStore, Sendable {
             for row in try Row.fetchAll(db, sql: "SELECT id, name, value FROM label_pairs") {
                 pairs[row[0]] = Label(row[1], row[2])
             }
-            var times: [Int64: (Int64?, Int64?, Int64?)] = [:]
+            var times: [Int64: (Int64?, Int64?, Int64?, Int64?)] = [:]
             // Covered by chunks_by_series: no chunk data is read.
             for row in try Row.fetchAll(db, sql: """
-                SELECT series_id, max(CASE WHEN kind = 0 THEN max_t END), min(min_t), max(max_t)
+                SELECT series_id, max(CASE WHEN kind = 0 THEN max_t END), min(min_t), max(max_t),
+                       max(CASE WHEN kind <> 0 THEN max_t END)
                 FROM chunks GROUP BY series_id
                 """) {
-                times[row[0]] = (row[1], row[2], row[3])
+                times[row[0]] = (row[1], row[2], row[3], row[4])
             }
             var result: [PersistedSeries] = []
             let rows = try Row.fetchCursor(db, sql: "SELECT id, pairs FROM series ORDER BY id")
@@ -63,7 +64,7 @@ public final class SQLiteChunkStore: MetricChunkStore, Sendable {
                 }
                 let span = times[ref]
                 result.append(PersistedSeries(ref: UInt64(ref), labels: Labels(sorted: labels), inOrderMaxTime: span?.0,
-                                              minTime: span?.1, maxTime: span?.2))
+                                              minTime: span?.1, maxTime: span?.2, outOfOrderMaxTime: span?.3))
             }
             pairCache.withLock { cache in
                 for (id, label) in pairs { cache[label] = id }

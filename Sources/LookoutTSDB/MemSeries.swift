@@ -12,12 +12,12 @@ final class MemSeries: Sendable {
     let metricName: String
     let data: Mutex<SeriesData>
 
-    init(ref: UInt64, labels: Labels, inOrderMaxTime: Int64?, minTime: Int64?, maxTime: Int64?) {
+    init(ref: UInt64, labels: Labels, inOrderMaxTime: Int64?, minTime: Int64?, maxTime: Int64?, storedLateMaxTime: Int64 = .min) {
         self.ref = ref
         self.labels = labels
         self.metricName = labels.metricName ?? ""
         self.data = Mutex(SeriesData(flushedMaxTime: inOrderMaxTime ?? .min, maxTime: inOrderMaxTime ?? .min,
-                                     firstTime: minTime ?? .max, lastTime: maxTime ?? .min))
+                                     firstTime: minTime ?? .max, lastTime: maxTime ?? .min, storedLateMaxTime: storedLateMaxTime))
     }
 }
 
@@ -38,6 +38,18 @@ struct SeriesData {
     /// The range of all data the series holds anywhere, for series and label queries.
     var firstTime: Int64
     var lastTime: Int64
+    /// The newest in-order chunk written to the store, kept so that queries near now need not
+    /// read the store: in-order chunks never overlap, so nothing older in the store falls after
+    /// its start.
+    var recent: StoredChunk?
+    /// The newest timestamp of the series' out-of-order chunks in the store (`.min`: none).
+    var storedLateMaxTime: Int64
+
+    /// Whether everything the store holds for this series at or after `from` is `recent`.
+    func storeCovered(from: Int64) -> Bool {
+        guard let recent else { return false }
+        return recent.minTime <= from && storedLateMaxTime < from
+    }
 
     var isHeadEmpty: Bool { chunk == nil && late.isEmpty }
 

@@ -25,6 +25,9 @@ extension TSDB {
         batch.idempotencyKeys = sideData.2.map { ($0.0, $0.1) }
         if !batch.isEmpty {
             try store.write(batch)
+            // Queries that no longer find a chunk in the queue must find it through its series:
+            // update the series first, then empty the queue.
+            noteStored(batch.chunks)
             // Only what was written leaves memory; appends meanwhile went to the end.
             pending.withLock { $0.removeFirst(chunks.count) }
             index.withLock { $0.unpersisted.removeFirst(newSeries.count) }
@@ -37,6 +40,22 @@ extension TSDB {
             instrumentation.flush(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         }
         truncateLog()
+    }
+
+    /// Keeps each series' newest stored in-order chunk and the reach of its stored late chunks.
+    private func noteStored(_ chunks: [StoredChunk]) {
+        let series = index.withLock { index in chunks.map { index.byRef[$0.series] } }
+        for (chunk, series) in zip(chunks, series) {
+            guard let series else { continue }
+            series.data.withLock { data in
+                switch chunk.kind {
+                case .inOrder:
+                    if data.recent.map({ $0.maxTime < chunk.maxTime }) ?? true { data.recent = chunk }
+                case .outOfOrder:
+                    data.storedLateMaxTime = max(data.storedLateMaxTime, chunk.maxTime)
+                }
+            }
+        }
     }
 
     /// Deletes log segments older than the oldest one memory still needs. Head chunks that hold
@@ -104,6 +123,8 @@ extension TSDB {
             for series in index.byRef.values {
                 series.data.withLock { data in
                     if data.firstTime < cutoff { data.firstTime = cutoff }
+                    // The store may have dropped it: let queries ask the store again.
+                    if let recent = data.recent, recent.minTime < cutoff { data.recent = nil }
                 }
             }
         }

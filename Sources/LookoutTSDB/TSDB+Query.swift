@@ -16,7 +16,20 @@ extension TSDB {
         let heads = series.map { $0.data.withLock { $0.snapshot() } }
         let refs = Set(series.map(\.ref))
         let queued = pending.withLock { queue in queue.filter { refs.contains($0.chunk.series) }.map(\.chunk) }
-        let chunks = queued + (try store.chunks(series: series.map(\.ref), from: from, through: through))
+        // After the queue (see `flush`): a series whose stored data from `from` on is its recent
+        // chunk is served from memory; only the others are read from the store.
+        var fromStore: [UInt64] = []
+        var recent: [StoredChunk] = []
+        for entry in series {
+            let covering = entry.data.withLock { $0.storeCovered(from: from) ? $0.recent : nil }
+            if let covering {
+                if covering.maxTime >= from { recent.append(covering) }
+            } else {
+                fromStore.append(entry.ref)
+            }
+        }
+        var chunks = queued + recent
+        if !fromStore.isEmpty { chunks += try store.chunks(series: fromStore, from: from, through: through) }
 
         // Both chunk encodings begin with their sample count: the budget is checked before decoding.
         var budget = heads.reduce(0) { $0 + $1.late.count + ($1.chunk.map { Int($0[0]) << 8 | Int($0[1]) } ?? 0) }

@@ -61,7 +61,8 @@ public final class TSDB: MetricStore, MetricAppender, Service, Sendable {
         index.withLock { index in
             for entry in persisted {
                 index.insert(MemSeries(ref: entry.ref, labels: entry.labels, inOrderMaxTime: entry.inOrderMaxTime,
-                                       minTime: entry.minTime, maxTime: entry.maxTime))
+                                       minTime: entry.minTime, maxTime: entry.maxTime,
+                                       storedLateMaxTime: entry.outOfOrderMaxTime ?? .min))
             }
         }
         let metadata = try store.loadMetadata()

@@ -89,6 +89,39 @@ func matchers(_ name: String) -> [LabelMatcher] { [try! LabelMatcher("__name__",
         tsdb.close()
     }
 
+    @Test func recentChunksServeQueriesAndLateChunksStillCount() async throws {
+        let engine = Engine()
+        defer { engine.remove() }
+        var options = TSDBOptions()
+        options.outOfOrderWindowMillis = 3_600_000
+        let tsdb = try engine.open(options)
+        let labels = series("load")
+        let inOrder = (0...360).map { MetricSample(base + Int64($0) * 15_000, Double($0)) }
+        _ = try await tsdb.append(batch([(labels, inOrder)]), idempotencyKey: nil)
+        try tsdb.flush()
+        // Served from the newest stored chunk kept in memory.
+        let recent = try await tsdb.select(matchers("load"), from: base + 250 * 15_000, through: .max)
+        #expect(recent.first?.samples == Array(inOrder[250...]))
+        // 120 late samples inside that chunk's range become a late chunk in the store, which
+        // queries reaching back to them must read.
+        let late = (240..<360).map { MetricSample(base + Int64($0) * 15_000 + 7_500, -Double($0)) }
+        #expect(try await tsdb.append(batch([(labels, late)]), idempotencyKey: nil).accepted == 120)
+        try tsdb.flush()
+        let expected = (inOrder + late).sorted { $0.timestamp < $1.timestamp }
+        for from in [base + 300 * 15_000, base + 200 * 15_000, base + 100 * 15_000, Int64.min] {
+            let read = try await tsdb.select(matchers("load"), from: from, through: .max)
+            #expect(read.first?.samples == expected.filter { $0.timestamp >= from })
+        }
+        tsdb.close()
+        // After a restart the same answers come from the store alone.
+        let reopened = try engine.open(options)
+        for from in [base + 300 * 15_000, base + 200 * 15_000] {
+            let read = try await reopened.select(matchers("load"), from: from, through: .max)
+            #expect(read.first?.samples == expected.filter { $0.timestamp >= from })
+        }
+        reopened.close()
+    }
+
     @Test func restartRecoversHeadLogAndStore() async throws {
         let engine = Engine()
         defer { engine.remove() }
