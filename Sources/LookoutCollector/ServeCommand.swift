@@ -9,6 +9,7 @@ import LookoutServer
 import LookoutStorage
 import LookoutStorageSQLite
 import LookoutTSDB
+import ServiceLifecycle
 
 /// `lookout serve`: the collector. Flags override the config file, which overrides the embedded defaults.
 struct ServeCommand: AsyncParsableCommand {
@@ -103,9 +104,13 @@ struct ServeCommand: AsyncParsableCommand {
                                 logger: Logger(label: "lookout.rules")) { alerts in notifier.send(alerts) }
         rules.reload()
         let reloadOnHangup = SignalReloader(manager: rules, logger: logger)
+        let spanMetrics = configuration.spanMetrics
+            ? SpanMetrics(appender: tsdb, interval: configuration.spanMetricsInterval, logger: Logger(label: "lookout.span_metrics"))
+            : nil
+        let services: [any Service] = shards + [retention, tsdb, notifier, rules, reloadOnHangup] + (spanMetrics.map { [$0] } ?? [])
         let app = buildApplication(configuration: configuration, traceStore: store, metricsBackend: backend,
-                                   ruleManager: rules, notifier: notifier, metrics: metrics,
-                                   services: shards + [retention, tsdb, notifier, rules, reloadOnHangup], logger: logger)
+                                   ruleManager: rules, notifier: notifier, spanMetrics: spanMetrics, metrics: metrics,
+                                   services: services, logger: logger)
         logger.info("starting", metadata: ["lookout.listen": "\(configuration.listenAddress)",
                                             "lookout.data_dir": "\(configuration.dataDirectory)"])
         try await app.runService()

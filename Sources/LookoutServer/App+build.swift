@@ -15,6 +15,7 @@ public func buildApplication(
     metricsBackend: MetricsBackend? = nil,
     ruleManager: RuleManager? = nil,
     notifier: AlertNotifier? = nil,
+    spanMetrics: SpanMetrics? = nil,
     metrics: ServerMetrics = ServerMetrics(),
     services: [any Service] = [],
     logger: Logger,
@@ -52,7 +53,7 @@ public func buildApplication(
         .add(middleware: cors)
         .add(middleware: BearerTokenMiddleware(tokens: Set(configuration.ingestTokens)))
     SpanIngestController<AppRequestContext>(store: traceStore, maxBodyBytes: configuration.maxRequestBytes,
-                                            metrics: metrics, logger: logger)
+                                            metrics: metrics, spanMetrics: spanMetrics, logger: logger)
         .addRoutes(to: ingest)
     if let metricsBackend {
         MetricIngestController<AppRequestContext>(

@@ -29,7 +29,11 @@ extension TSDB {
             }
         }
         var chunks = queued + recent
-        if !fromStore.isEmpty { chunks += try store.chunks(series: fromStore, from: from, through: through) }
+        if !fromStore.isEmpty {
+            let stored = try store.chunks(series: fromStore, from: from, through: through)
+            keepNewest(stored, of: series)
+            chunks += stored
+        }
 
         // Both chunk encodings begin with their sample count: the budget is checked before decoding.
         var budget = heads.reduce(0) { $0 + $1.late.count + ($1.chunk.map { Int($0[0]) << 8 | Int($0[1]) } ?? 0) }
@@ -66,6 +70,24 @@ extension TSDB {
             if !samples.isEmpty { result.append(SeriesSamples(labels: entry.labels, samples: samples)) }
         }
         return result
+    }
+
+    /// A store read that returned a series' newest closed in-order chunk (after a restart,
+    /// before the series has flushed again) keeps it as the series' recent chunk.
+    private func keepNewest(_ stored: [StoredChunk], of series: [MemSeries]) {
+        var newest: [UInt64: StoredChunk] = [:]
+        for chunk in stored where chunk.kind == .inOrder && (newest[chunk.series].map { $0.maxTime < chunk.maxTime } ?? true) {
+            newest[chunk.series] = chunk
+        }
+        guard !newest.isEmpty else { return }
+        for entry in series {
+            guard let chunk = newest[entry.ref] else { continue }
+            entry.data.withLock { data in
+                if chunk.maxTime == data.flushedMaxTime && (data.recent.map { $0.maxTime < chunk.maxTime } ?? true) {
+                    data.recent = chunk
+                }
+            }
+        }
     }
 
     public func series(_ selectors: [[LabelMatcher]], from: Int64, through: Int64) async throws -> [Labels] {

@@ -415,3 +415,56 @@ def test_restart_keeps_the_pending_time_of_a_long_for(tmp_path):
         assert re.search(r"^lookout_rule_evaluation_duration_seconds_count [1-9]", metrics, re.M)
     finally:
         assert server.stop() == 0
+
+
+def test_traced_service_errors_become_series_and_an_alert(tmp_path):
+    # Spans a service sends turn into OpenTelemetry spanmetrics series, and a rule over them fires.
+    rules = tmp_path / "traced.yml"
+    rules.write_text("""
+groups:
+  - name: traced
+    rules:
+      - alert: ServiceErrors
+        expr: sum by (service_name) (increase(traces_span_metrics_calls_total{status_code="STATUS_CODE_ERROR"}[1m])) > 0
+        annotations:
+          summary: "{{ $labels.service_name }} is failing"
+""")
+    text = config(rules) + "traces:\n  span_metrics_interval: 1s\n"
+    server = start_lookout(tmp_path, text)
+
+    def spans(error: bool, count: int) -> list[dict]:
+        now_us = int(time.time() * 1_000_000)
+        return [{"traceId": f"{i + (1000 if error else 1):016x}", "id": f"{i + 1:016x}", "name": "get /cart", "kind": "SERVER",
+                 "timestamp": now_us, "duration": 150_000, "localEndpoint": {"serviceName": "checkout"},
+                 "tags": {"error": "boom"} if error else {}} for i in range(count)]
+
+    try:
+        assert requests.post(f"{server.url}/api/v2/spans", json=spans(False, 3), timeout=10).status_code == 202
+        time.sleep(1.5)
+        assert requests.post(f"{server.url}/api/v2/spans", json=spans(True, 2), timeout=10).status_code == 202
+        deadline = time.monotonic() + 20
+        fired = []
+        while time.monotonic() < deadline and not fired:
+            alerts = requests.get(f"{server.url}/api/v1/alerts", timeout=10).json()["data"]["alerts"]
+            fired = [a for a in alerts if a["labels"]["alertname"] == "ServiceErrors" and a["state"] == "firing"]
+            time.sleep(0.2)
+        assert fired and fired[0]["labels"]["service_name"] == "checkout"
+        assert fired[0]["annotations"]["summary"] == "checkout is failing"
+
+        def query(expr: str) -> dict:
+            result = requests.get(f"{server.url}/api/v1/query", params={"query": expr}, timeout=10).json()["data"]["result"]
+            return {tuple(sorted(r["metric"].items())): r["value"][1] for r in result}
+
+        calls = query("traces_span_metrics_calls_total")
+        assert calls == {
+            (("__name__", "traces_span_metrics_calls_total"), ("service_name", "checkout"), ("span_kind", "SPAN_KIND_SERVER"),
+             ("status_code", "STATUS_CODE_ERROR")): "2",
+            (("__name__", "traces_span_metrics_calls_total"), ("service_name", "checkout"), ("span_kind", "SPAN_KIND_SERVER"),
+             ("status_code", "STATUS_CODE_UNSET")): "3",
+        }
+        buckets = query('traces_span_metrics_duration_seconds_bucket{status_code="STATUS_CODE_UNSET"}')
+        by_le = {dict(k)["le"]: v for k, v in buckets.items()}
+        assert by_le["0.1"] == "0" and by_le["0.2"] == "3" and by_le["+Inf"] == "3" and len(by_le) == 17
+        assert abs(float(query('traces_span_metrics_duration_seconds_sum{status_code="STATUS_CODE_UNSET"}').popitem()[1]) - 0.45) < 1e-9
+    finally:
+        assert server.stop() == 0

@@ -18,6 +18,8 @@ extension ServerConfiguration {
           default_lookback: 1d
           max_queued_spans: 200000
           writer_shards: 1
+          span_metrics: true
+          span_metrics_interval: 15s
         metrics:
           retention: 15d
           out_of_order_window: 10m
@@ -119,6 +121,8 @@ struct ConfigReader {
                     case "writer_shards":
                         c.writerShards = try int(value, "traces.writer_shards", min: 1)
                         guard c.writerShards <= 64 else { throw fail(value, "traces.writer_shards must be at most 64") }
+                    case "span_metrics": c.spanMetrics = try bool(value, "traces.span_metrics")
+                    case "span_metrics_interval": c.spanMetricsInterval = try duration(value, "traces.span_metrics_interval")
                     default: throw unknown(keyNode, "traces.\(key)")
                     }
                 }

@@ -22,6 +22,10 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var maxQueuedSpans = 200_000
     /// `traces.writer_shards`: database files traces are spread over, each with its own writer.
     public var writerShards = 1
+    /// `traces.span_metrics`: derive calls, errors and latency per service from spans, as time series.
+    public var spanMetrics = true
+    /// `traces.span_metrics_interval`: how often those series get a sample.
+    public var spanMetricsInterval: Duration = .seconds(15)
     /// `auth.ingest_tokens`: bearer tokens accepted on the span endpoints; empty means open.
     public var ingestTokens: [String] = []
     /// `auth.query_tokens`: bearer tokens accepted on the query API; empty means open.

@@ -12,12 +12,14 @@ public struct SpanIngestController<Context: RequestContext>: Sendable {
     let store: any TraceStore
     let maxBodyBytes: Int
     let metrics: ServerMetrics
+    let spanMetrics: SpanMetrics?
     let logger: Logger
 
-    public init(store: any TraceStore, maxBodyBytes: Int, metrics: ServerMetrics, logger: Logger) {
+    public init(store: any TraceStore, maxBodyBytes: Int, metrics: ServerMetrics, spanMetrics: SpanMetrics? = nil, logger: Logger) {
         self.store = store
         self.maxBodyBytes = maxBodyBytes
         self.metrics = metrics
+        self.spanMetrics = spanMetrics
         self.logger = logger
     }
 
@@ -57,6 +59,7 @@ public struct SpanIngestController<Context: RequestContext>: Sendable {
                 throw PlainTextError(.serviceUnavailable, "spans could not be stored; retry later", headers: [.retryAfter: "5"])
             }
             metrics.spansReceived[format]?.increment(by: Int64(spans.count))
+            spanMetrics?.observe(spans)
         }
         return Response(status: .accepted)
     }
