@@ -11,6 +11,21 @@ import Testing
         #expect(PrometheusJSON.format(value) == text)
     }
 
+    @Test func writtenValuesMatchTheFormatterOnTheIntegerFastPath() {
+        var generator = SystemRandomNumberGenerator()
+        var values: [Double] = [0, -0.0, 1, -1, 9_007_199_254_740_991, 9_007_199_254_740_992, -9_007_199_254_740_994, 1e15, 1e16, 1e21, 0.5]
+        for _ in 0..<2000 {
+            values.append(Double(Int64.random(in: -1 << 60...1 << 60, using: &generator)))
+            values.append(Double(Int32.random(in: .min ... .max, using: &generator)))
+            values.append(Double.random(in: -1e6...1e6, using: &generator))
+        }
+        for value in values {
+            var out: [UInt8] = []
+            PrometheusJSON.writeValue(value, into: &out)
+            #expect(String(decoding: out, as: UTF8.self) == "\"" + PrometheusJSON.format(value) + "\"", "\(value)")
+        }
+    }
+
     @Test func timesAreSecondsWithMillisecondsOnlyWhenNeeded() {
         func text(_ milliseconds: Int64) -> String {
             var out: [UInt8] = []

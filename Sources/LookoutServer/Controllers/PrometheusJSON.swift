@@ -59,6 +59,14 @@ enum PrometheusJSON {
     static func format(_ value: Double) -> String { PromQLNumber.format(value) }
 
     static func writeValue(_ value: Double, into out: inout [UInt8]) {
+        // Whole numbers (counters, most gauges) print as integers: no float formatting needed.
+        // Below 2^53 every integer is exact, and Go prints it without exponent.
+        if value == value.rounded(.towardZero) && abs(value) < 9_007_199_254_740_992 && !(value == 0 && value.sign == .minus) {
+            out.append(UInt8(ascii: "\""))
+            JSONWriter.writeInt(Int64(value), into: &out)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         JSONWriter.writeString(format(value), into: &out)
     }
 
@@ -105,6 +113,8 @@ enum PrometheusJSON {
             }
             out.append(UInt8(ascii: "]"))
         case .matrix(let series):
+            // About 30 bytes a point: grow the buffer once rather than doubling it all the way.
+            out.reserveCapacity(out.count + series.reduce(0) { $0 + 30 * $1.samples.count + 200 })
             JSONWriter.writeRaw(#"{"resultType":"matrix","result":["#, into: &out)
             for (index, entry) in series.prefix(limit ?? series.count).enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
