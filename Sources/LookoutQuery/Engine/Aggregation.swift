@@ -42,15 +42,35 @@ struct Aggregation {
             for step in 0..<steps {
                 let k = scalars[step]
                 guard k >= 1 else { continue }
+                let limit = Int(min(k, Double(Int.max / 2)))
+                func better(_ x: Double, _ y: Double) -> Bool {
+                    if x.isNaN { return false }
+                    if y.isNaN { return true }
+                    return op == .topk ? x > y : x < y
+                }
                 for key in order {
                     let members = groups[key]!.filter { series[$0].values[step] != nil }
-                    let sorted = members.sorted { a, b in
-                        let x = series[a].values[step]!, y = series[b].values[step]!
-                        if x.isNaN { return false }
-                        if y.isNaN { return true }
-                        return op == .topk ? x > y : x < y
+                    if limit >= members.count {
+                        for index in members { values[index][step] = series[index].values[step] }
+                        continue
                     }
-                    for index in sorted.prefix(Int(min(k, Double(Int.max / 2)))) { values[index][step] = series[index].values[step] }
+                    // The first `limit` in a stable sort by rank: kept in rank order, a newcomer
+                    // goes after those it does not beat, so ties keep the earlier series.
+                    var kept: [Int] = []
+                    if limit <= 64 {
+                        kept.reserveCapacity(limit + 1)
+                        for index in members {
+                            let value = series[index].values[step]!
+                            var position = kept.count
+                            while position > 0 && better(value, series[kept[position - 1]].values[step]!) { position -= 1 }
+                            guard position < limit else { continue }
+                            kept.insert(index, at: position)
+                            if kept.count > limit { kept.removeLast() }
+                        }
+                    } else {
+                        kept = Array(members.sorted { better(series[$0].values[step]!, series[$1].values[step]!) }.prefix(limit))
+                    }
+                    for index in kept { values[index][step] = series[index].values[step] }
                 }
             }
             var selected: [StepSeries] = zip(series, values).compactMap { entry, values in
