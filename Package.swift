@@ -54,6 +54,11 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
+        // L4: the host agent's parts: host collectors (node_exporter's metrics from /proc).
+        .target(name: "LookoutAgentCore", dependencies: [
+            "LookoutModel", "LookoutCodecs",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // L4: HTTP routes, configuration and the application builder.
         .target(name: "LookoutServer", dependencies: [
             "LookoutCodecs", "LookoutStorage", "LookoutQuery", "LookoutAlerting",
@@ -88,6 +93,7 @@ let package = Package(
         ]),
         .testTarget(name: "LookoutQueryTests", dependencies: ["LookoutQuery", "LookoutTSDB", "LookoutStorageSQLite"]),
         .testTarget(name: "LookoutTemplateTests", dependencies: ["LookoutTemplate"]),
+        .testTarget(name: "LookoutAgentCoreTests", dependencies: ["LookoutAgentCore"], exclude: ["Fixtures"]),
         .testTarget(name: "LookoutAlertingTests", dependencies: [
             "LookoutAlerting", "LookoutTSDB", "LookoutStorageSQLite",
             .product(name: "Hummingbird", package: "hummingbird"),
