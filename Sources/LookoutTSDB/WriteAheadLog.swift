@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Foundation
 import Logging
+import LookoutCodecs
 import LookoutStorage
 
 /// An append-only log of numbered segment files. Every entry is framed as

@@ -1,6 +1,6 @@
-/// CRC-32C (Castagnoli), the checksum of write-ahead log records, computed eight bytes at a
-/// time with eight 256-entry tables.
-enum CRC32C {
+/// CRC-32C (Castagnoli), the checksum of the write-ahead log's and the agent spool's records,
+/// computed eight bytes at a time with eight 256-entry tables.
+public enum CRC32C {
     private static let tables: [[UInt32]] = {
         var tables = [[UInt32]](repeating: [UInt32](repeating: 0, count: 256), count: 8)
         for index in 0..<256 {
@@ -17,7 +17,7 @@ enum CRC32C {
         return tables
     }()
 
-    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+    public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var crc: UInt32 = 0xffff_ffff
         var index = 0
         let count = bytes.count
@@ -39,7 +39,7 @@ enum CRC32C {
         return ~crc
     }
 
-    static func checksum(_ bytes: [UInt8]) -> UInt32 {
+    public static func checksum(_ bytes: [UInt8]) -> UInt32 {
         bytes.withUnsafeBytes { checksum($0) }
     }
 }
