@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "lookout", targets: ["LookoutCollector"]),
+        .executable(name: "lookout-agent", targets: ["LookoutAgent"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -58,6 +59,19 @@ let package = Package(
         .target(name: "LookoutAgentCore", dependencies: [
             "LookoutModel", "LookoutCodecs",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        // L5: the `lookout-agent` executable.
+        .executableTarget(name: "LookoutAgent", dependencies: [
+            "LookoutAgentCore", "LookoutModel",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
         // L4: HTTP routes, configuration and the application builder.
         .target(name: "LookoutServer", dependencies: [
