@@ -188,3 +188,18 @@ def test_bad_config_names_the_key(tmp_path):
     result = subprocess.run([str(AGENT_BIN), "--config", str(tmp_path / "agent.yaml")], capture_output=True, text=True, timeout=20)
     assert result.returncode == 2
     assert "agent.yaml:2: unknown key 'intervall'" in result.stderr
+
+
+def test_the_shipped_config_runs(tmp_path):
+    # collectors/agent.yaml as shipped, pointed at a test collector: the first collection
+    # arrives at once, labelled with the host name.
+    port = free_port()
+    collector = start_collector(tmp_path, port)
+    agent = Process([str(AGENT_BIN), "--config", str(REPO_ROOT / "collectors" / "agent.yaml"),
+                     "--collector", f"http://127.0.0.1:{port}", "--data-dir", str(tmp_path / "agent")], tmp_path / "agent.log")
+    try:
+        found = wait_for(lambda: query(port, "node_boot_time_seconds"), what="the first collection")
+        assert found[0]["metric"]["instance"] == socket.gethostname()
+    finally:
+        assert agent.stop() == 0, (tmp_path / "agent.log").read_text()
+        assert collector.stop() == 0
