@@ -28,6 +28,9 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(name: .customLong("label"), help: "k=v added to every series (repeatable; config: labels).")
     var labels: [String] = []
 
+    @Option(name: .customLong("scrape"), help: "A Prometheus endpoint to scrape every interval (repeatable; config: scrape).")
+    var scrape: [String] = []
+
     @Option(name: .long, help: "YAML configuration file (collectors/agent.yaml shows every key).")
     var config: String?
 
@@ -76,9 +79,13 @@ struct AgentCommand: AsyncParsableCommand {
         loopOptions.interval = configuration.interval
         loopOptions.labels = configuration.labels
         let loop = MetricsLoop(options: loopOptions, host: host, spool: spool, shipper: shipper, logger: logger)
+        var services: [any Service] = [shipper, loop]
+        if !configuration.scrape.isEmpty {
+            services.append(Scraper(targets: configuration.scrape, labels: configuration.labels, spool: spool, logger: logger))
+        }
         logger.info("starting", metadata: ["lookout.collector": "\(collectorURL)", "lookout.spool": "\(spool.directory)",
                                             "lookout.spooled_batches": "\(spool.statistics.records)"])
-        let group = ServiceGroup(configuration: .init(services: [shipper, loop], gracefulShutdownSignals: [.sigterm, .sigint],
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         try await group.run()
     }
@@ -105,6 +112,12 @@ struct AgentCommand: AsyncParsableCommand {
             configuration.interval = duration
         }
         if let dataDir { configuration.dataDirectory = dataDir }
+        for url in scrape {
+            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                throw AgentConfiguration.Failure(description: "--scrape: \"\(url)\" is not an http:// or https:// URL")
+            }
+            configuration.scrape.append(ScrapeTarget(url: url, interval: configuration.interval))
+        }
         for label in labels {
             let parts = label.split(separator: "=", maxSplits: 1)
             guard parts.count == 2, MetricNames.isValidLabelName(String(parts[0])) else {

@@ -1,4 +1,5 @@
 import Foundation
+import LookoutAgentCore
 import LookoutModel
 import Yams
 
@@ -16,6 +17,7 @@ struct AgentConfiguration: Equatable {
     var disabledCollectors: [String] = []
     var diskExclude: String?
     var networkExclude: String?
+    var scrape: [ScrapeTarget] = []
 
     struct Failure: Error, CustomStringConvertible {
         var description: String
@@ -69,6 +71,35 @@ struct AgentConfiguration: Equatable {
             case "disable_collectors":
                 guard case .sequence(let items) = value else { throw fail(value, "disable_collectors must be a list") }
                 configuration.disabledCollectors = try items.map { try string($0, key) }
+            case "scrape":
+                guard case .sequence(let items) = value else { throw fail(value, "scrape must be a list") }
+                for item in items {
+                    guard case .mapping(let fields) = item else { throw fail(item, "scrape[] must be a mapping with url") }
+                    var target = ScrapeTarget(url: "")
+                    for (fieldNode, fieldValue) in fields {
+                        let field = try string(fieldNode, "scrape[]")
+                        switch field {
+                        case "url":
+                            target.url = try string(fieldValue, "scrape[].url")
+                            guard target.url.hasPrefix("http://") || target.url.hasPrefix("https://") else {
+                                throw fail(fieldValue, "scrape[].url: \"\(target.url)\" is not an http:// or https:// URL")
+                            }
+                        case "interval":
+                            let text = try string(fieldValue, "scrape[].interval")
+                            guard let duration = PrometheusDuration.parse(text), duration >= .seconds(1) else {
+                                throw fail(fieldValue, "scrape[].interval: \"\(text)\" is not a duration of at least 1s")
+                            }
+                            target.interval = duration
+                        case "job": target.job = try string(fieldValue, "scrape[].job")
+                        case "labels":
+                            guard case .mapping(let labels) = fieldValue else { throw fail(fieldValue, "scrape[].labels must be a mapping") }
+                            for (name, labelValue) in labels { target.labels[try string(name, "scrape[].labels")] = try string(labelValue, "scrape[].labels") }
+                        default: throw fail(fieldNode, "unknown key 'scrape[].\(field)'")
+                        }
+                    }
+                    guard !target.url.isEmpty else { throw fail(item, "scrape[] needs a url") }
+                    configuration.scrape.append(target)
+                }
             case "disk_exclude": configuration.diskExclude = try string(value, key)
             case "network_exclude": configuration.networkExclude = try string(value, key)
             default: throw fail(keyNode, "unknown key '\(key)'")

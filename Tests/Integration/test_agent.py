@@ -203,3 +203,47 @@ def test_the_shipped_config_runs(tmp_path):
     finally:
         assert agent.stop() == 0, (tmp_path / "agent.log").read_text()
         assert collector.stop() == 0
+
+
+def test_scraped_app_metrics_arrive_with_up(tmp_path):
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    import threading
+
+    exposition = (b"# TYPE app_requests_total counter\n"
+                  b'app_requests_total{path="/cart",job="inner"} 5\n'
+                  b"# TYPE app_latency_seconds histogram\n"
+                  b'app_latency_seconds_bucket{le="0.1"} 3\napp_latency_seconds_bucket{le="+Inf"} 4\n'
+                  b"app_latency_seconds_sum 0.9\napp_latency_seconds_count 4\n")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.send_header("Content-Length", str(len(exposition)))
+            self.end_headers()
+            self.wfile.write(exposition)
+
+        def log_message(self, *args):
+            pass
+
+    app = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=app.serve_forever, daemon=True).start()
+    app_port = app.server_address[1]
+    port = free_port()
+    collector = start_collector(tmp_path, port)
+    agent = start_agent(tmp_path, port, "--scrape", f"http://127.0.0.1:{app_port}/metrics")
+    try:
+        target = f'job="app",instance="127.0.0.1:{app_port}"'
+        found = wait_for(lambda: query(port, f"app_requests_total{{{target}}}"), what="scraped series")
+        assert found[0]["metric"] == {"__name__": "app_requests_total", "path": "/cart", "exported_job": "inner",
+                                      "job": "app", "instance": f"127.0.0.1:{app_port}", "team": "infra"}
+        assert found[0]["value"][1] == "5"
+        assert query(port, f'histogram_quantile(0.5, app_latency_seconds_bucket{{{target}}})')
+        assert wait_for(lambda: query(port, f"up{{{target}}} == 1"), what="up")
+        assert query(port, f"scrape_samples_scraped{{{target}}}")[0]["value"][1] == "5"
+        app.shutdown()
+        app.server_close()
+        assert wait_for(lambda: query(port, f"up{{{target}}} == 0"), what="up turning 0")
+    finally:
+        assert agent.stop() == 0, (tmp_path / "agent.log").read_text()
+        assert collector.stop() == 0
