@@ -72,8 +72,7 @@ struct AgentCommand: AsyncParsableCommand {
         }
         var shipperOptions = ShipperOptions(collector: collectorURL)
         shipperOptions.token = configuration.token
-        let (seconds, attoseconds) = configuration.sendTimeout.components
-        shipperOptions.timeout = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        shipperOptions.timeout = configuration.sendTimeout.wholeMilliseconds
         let shipper = Shipper(spool: spool, options: shipperOptions, logger: logger)
         var loopOptions = MetricsLoop.Options(instance: configuration.instance ?? ProcessInfo.processInfo.hostName)
         loopOptions.interval = configuration.interval

@@ -69,18 +69,14 @@ enum AlertPayloads {
 
     /// 16 hex digits of FNV-1a 64 over `name 0xff value 0xff` of the sorted labels (Prometheus' fingerprint).
     static func fingerprint(_ labels: Labels) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        func add(_ byte: UInt8) {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01b3
-        }
+        var hash = FNV1a()
         for label in labels.pairs {
-            for byte in label.name.utf8 { add(byte) }
-            add(0xff)
-            for byte in label.value.utf8 { add(byte) }
-            add(0xff)
+            hash.add(label.name)
+            hash.add(0xff)
+            hash.add(label.value)
+            hash.add(0xff)
         }
-        let hex = String(hash, radix: 16)
+        let hex = String(hash.value, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex
     }
 

@@ -42,6 +42,11 @@ public struct RuleDefinition: Sendable {
         case .recording(let name), .alerting(let name): name
         }
     }
+
+    public var isAlerting: Bool {
+        if case .alerting = kind { return true }
+        return false
+    }
 }
 
 /// A validation error pointing into a rules file, as `file:line:column: message`.

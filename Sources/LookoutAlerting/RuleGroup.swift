@@ -55,12 +55,9 @@ final class RuleGroup: Sendable {
     /// Where this group's evaluations fall: every `interval`, shifted by a per-group offset so
     /// that groups spread over the interval (Prometheus' `EvalTimestamp`).
     func evaluationTime(atOrBefore now: Int64) -> Int64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in key.utf8 {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01b3
-        }
-        let offset = Int64(hash % UInt64(interval))
+        var hash = FNV1a()
+        hash.add(key)
+        let offset = Int64(hash.value % UInt64(interval))
         let adjusted = now - offset
         return adjusted - ((adjusted % interval) + interval) % interval + offset
     }

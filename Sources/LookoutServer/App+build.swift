@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import LookoutAlerting
+import LookoutModel
 import LookoutQuery
 import LookoutStorage
 import NIOCore
@@ -90,10 +91,8 @@ public func buildApplication(
     let query = router.group("api/v2")
         .add(middleware: cors)
         .add(middleware: BearerTokenMiddleware(tokens: Set(configuration.queryTokens)))
-    let lookback = configuration.defaultLookback.components
-    let lookbackMillis = lookback.seconds * 1000 + lookback.attoseconds / 1_000_000_000_000_000
     ZipkinQueryController<AppRequestContext>(store: traceStore, autocompleteKeys: configuration.autocompleteKeys,
-                                             defaultLookbackMillis: max(1, lookbackMillis))
+                                             defaultLookbackMillis: max(1, configuration.defaultLookback.wholeMilliseconds))
         .addRoutes(to: query)
 
     var app = Application(

@@ -72,10 +72,6 @@ public final class SpanMetrics: Service, Sendable {
         }
     }
 
-    static func milliseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
-    }
-
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
@@ -98,7 +94,7 @@ public final class SpanMetrics: Service, Sendable {
         guard !totals.isEmpty else { return }
         // A new series starts with a zero at the previous write, when its count was zero, so
         // that rate() and increase() count its first spans.
-        let start = min(lastWrite ?? time - Self.milliseconds(interval), time - 1)
+        let start = min(lastWrite ?? time - interval.wholeMilliseconds, time - 1)
         var batch = MetricBatch()
         for (key, total) in totals {
             let base = [Label("service_name", key.service), Label("span_kind", key.kind), Label("status_code", key.status)]

@@ -67,7 +67,6 @@ struct AlertNotifierTests {
             let notifier = AlertNotifier(options: options, logger: logger)
             let notifierGroup = ServiceGroup(configuration: .init(services: [notifier], logger: logger))
             tasks.addTask { try await notifierGroup.run() }
-            defer { }
             do {
                 try await body(notifier, receiver)
             } catch {

@@ -26,9 +26,7 @@ public enum PrometheusDuration {
 extension PrometheusDuration {
     /// The duration in milliseconds, or nil when `text` is not a duration.
     public static func milliseconds(_ text: String) -> Int64? {
-        guard let duration = parse(text) else { return nil }
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        parse(text)?.wholeMilliseconds
     }
 
     /// Prometheus' own rendering: `1h30m`, `5m`, `0s`.
@@ -43,5 +41,12 @@ extension PrometheusDuration {
             rest %= size
         }
         return text
+    }
+}
+
+extension Duration {
+    /// The duration in whole milliseconds, the unit of timestamps and durations across Lookout.
+    public var wholeMilliseconds: Int64 {
+        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
     }
 }

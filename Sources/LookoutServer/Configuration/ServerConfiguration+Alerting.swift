@@ -1,17 +1,18 @@
 import LookoutAlerting
+import LookoutModel
 
 extension ServerConfiguration {
     /// What the rule manager takes from `rule_files`, `rules.*` and `alerting.*`.
     public var ruleManagerOptions: RuleManagerOptions {
         var options = RuleManagerOptions()
         options.patterns = ruleFiles
-        options.evaluationInterval = Self.milliseconds(evaluationInterval)
-        options.queryOffset = Self.milliseconds(ruleQueryOffset)
+        options.evaluationInterval = evaluationInterval.wholeMilliseconds
+        options.queryOffset = ruleQueryOffset.wholeMilliseconds
         options.externalLabels = externalLabels
         options.externalURL = effectiveExternalURL
-        options.resendDelay = Self.milliseconds(resendDelay)
-        options.forGracePeriod = Self.milliseconds(forGracePeriod)
-        options.forOutageTolerance = Self.milliseconds(forOutageTolerance)
+        options.resendDelay = resendDelay.wholeMilliseconds
+        options.forGracePeriod = forGracePeriod.wholeMilliseconds
+        options.forOutageTolerance = forOutageTolerance.wholeMilliseconds
         return options
     }
 
@@ -23,9 +24,5 @@ extension ServerConfiguration {
         options.externalLabels = externalLabels
         options.externalURL = effectiveExternalURL
         return options
-    }
-
-    static func milliseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
     }
 }

@@ -138,7 +138,7 @@ struct PromQLController<Context: RequestContext> {
             return Int64((seconds * 1000).rounded())
         }
         if let duration = PrometheusDuration.parse(text), duration > .zero {
-            return duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+            return duration.wholeMilliseconds
         }
         throw PrometheusAPIError.badData("invalid parameter \"\(name)\": cannot parse \"\(text)\" to a valid duration")
     }

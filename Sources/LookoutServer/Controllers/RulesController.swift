@@ -30,10 +30,7 @@ struct RulesController<Context: RequestContext> {
                 if !groupNames.isEmpty && !groupNames.contains(group.name) { continue }
                 if !files.isEmpty && !files.contains(group.file) { continue }
                 let rules = group.rules.filter { rule in
-                    switch rule.definition.kind {
-                    case .alerting: if type == "record" { return false }
-                    case .recording: if type == "alert" { return false }
-                    }
+                    if type == (rule.definition.isAlerting ? "record" : "alert") { return false }
                     return ruleNames.isEmpty || ruleNames.contains(rule.definition.name)
                 }
                 if rules.isEmpty && (type != nil || !ruleNames.isEmpty) { continue }
@@ -65,7 +62,7 @@ struct RulesController<Context: RequestContext> {
     private func writeRule(_ rule: RuleStatusSnapshot, excludeAlerts: Bool, into out: inout [UInt8]) {
         let definition = rule.definition
         out.append(UInt8(ascii: "{"))
-        if case .alerting = definition.kind {
+        if definition.isAlerting {
             JSONWriter.writeRaw(#""state":"#, into: &out)
             JSONWriter.writeString(rule.state.rawValue, into: &out)
             out.append(UInt8(ascii: ","))
@@ -74,7 +71,7 @@ struct RulesController<Context: RequestContext> {
         JSONWriter.writeString(definition.name, into: &out)
         JSONWriter.writeRaw(#","query":"#, into: &out)
         JSONWriter.writeString(definition.expr, into: &out)
-        if case .alerting = definition.kind {
+        if definition.isAlerting {
             JSONWriter.writeRaw(#","duration":"#, into: &out)
             PrometheusJSON.writeTime(definition.holdDuration, into: &out)
             JSONWriter.writeRaw(#","keepFiringFor":"#, into: &out)
@@ -82,7 +79,7 @@ struct RulesController<Context: RequestContext> {
         }
         JSONWriter.writeRaw(#","labels":"#, into: &out)
         PrometheusJSON.writeLabels(Labels(definition.labels), into: &out)
-        if case .alerting = definition.kind {
+        if definition.isAlerting {
             JSONWriter.writeRaw(#","annotations":"#, into: &out)
             PrometheusJSON.writeLabels(Labels(definition.annotations), into: &out)
             if !excludeAlerts {
@@ -103,11 +100,7 @@ struct RulesController<Context: RequestContext> {
         JSONWriter.writeRaw(#","lastEvaluation":"#, into: &out)
         JSONWriter.writeString(Self.time(rule.status.lastEvaluation), into: &out)
         JSONWriter.writeRaw(#","type":"#, into: &out)
-        if case .alerting = definition.kind {
-            JSONWriter.writeString("alerting", into: &out)
-        } else {
-            JSONWriter.writeString("recording", into: &out)
-        }
+        JSONWriter.writeString(definition.isAlerting ? "alerting" : "recording", into: &out)
         out.append(UInt8(ascii: "}"))
     }
 
